@@ -1,5 +1,5 @@
 // Package migrations holds the numbered SQL migrations, embedded in the binary. They are
-// the only way Hearth's schema changes (never GORM's AutoMigrate).
+// the only way Hearth's schema changes (GORM never creates or alters tables).
 package migrations
 
 import "embed"

@@ -82,7 +82,7 @@ pkgs=(./...)
 for arg in "$@"; do
 	case $arg in ./* | ../*) pkgs=() ;; esac
 done
-say "go test -count=1 -timeout 20m $* ${pkgs[*]}"
+say "go test -count=1 -timeout 20m${*:+ $*}${pkgs[*]:+ ${pkgs[*]}}"
 go test -count=1 -timeout 20m "$@" "${pkgs[@]}" || failed+=("go test")
 
 bash scripts/smoke-embedded.sh || failed+=("smoke-embedded")

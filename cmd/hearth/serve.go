@@ -43,8 +43,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	for i := 0; i < e.cfg.Workers; i++ {
-		w := outbox.NewWorker(e.db, e.dbURL, handlers(e), outbox.Options{Logger: e.log, Registerer: registererOnce(a, i)})
+	hs := handlers(e)
+	workers := e.cfg.Workers
+	if len(hs) == 0 {
+		workers = 0 // nothing consumes the outbox yet; rows wait for a build that does
+	}
+	for i := 0; i < workers; i++ {
+		w := outbox.NewWorker(e.db, e.dbURL, hs, outbox.Options{Logger: e.log, Registerer: registererOnce(a, i)})
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = w.Run(bg) }()
 	}
@@ -101,6 +106,9 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	n := e.cfg.Workers
 	if n == 0 {
 		n = 1
+	}
+	if len(handlers(e)) == 0 {
+		n = 0 // no outbox topics consumed yet: only housekeeping runs
 	}
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {

@@ -16,6 +16,7 @@ import (
 	"github.com/hearth-community/hearth/internal/config"
 	"github.com/hearth-community/hearth/internal/db"
 	"github.com/hearth-community/hearth/internal/i18n"
+	"github.com/hearth-community/hearth/internal/outbox"
 	"github.com/hearth-community/hearth/internal/web"
 	"github.com/hearth-community/hearth/partners"
 	"github.com/hearth-community/hearth/search"
@@ -85,7 +86,9 @@ func Build(d Deps) (*App, error) {
 		Partners: partners.NewStore(d.DB), Registry: srv.Registry}, nil
 }
 
-// Janitor runs periodic housekeeping until ctx ends: expired rate-limit windows.
+// Janitor runs periodic housekeeping until ctx ends: expired rate-limit windows and
+// outbox rows processed more than a week ago. Running it in several processes is
+// harmless: each step is an idempotent DELETE.
 func Janitor(ctx context.Context, gdb *gorm.DB, log *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -98,6 +101,11 @@ func Janitor(ctx context.Context, gdb *gorm.DB, log *slog.Logger, every time.Dur
 				log.Warn("purge rate limits", "err", err)
 			} else if n > 0 {
 				log.Debug("purged rate-limit windows", "rows", n)
+			}
+			if n, err := outbox.Cleanup(ctx, gdb, 7*24*time.Hour); err != nil {
+				log.Warn("clean outbox", "err", err)
+			} else if n > 0 {
+				log.Debug("cleaned processed outbox rows", "rows", n)
 			}
 		}
 	}

@@ -75,6 +75,9 @@ func (a *NewAccount) Normalize() {
 	a.Email = strings.ToLower(strings.TrimSpace(a.Email))
 	a.DisplayName = strings.TrimSpace(a.DisplayName)
 	a.Locale = strings.TrimSpace(a.Locale)
+	if c, ok := i18n.Canonical(a.Locale); ok {
+		a.Locale = c
+	}
 	if a.Role == "" {
 		a.Role = RoleMember
 	}

@@ -80,6 +80,31 @@ func IsSupported(tag string) bool {
 	return false
 }
 
+var canonicalMatcher = func() language.Matcher {
+	tags := make([]language.Tag, len(Supported))
+	for i, l := range Supported {
+		tags[i] = language.MustParse(l.Tag)
+	}
+	return language.NewMatcher(tags)
+}()
+
+// Canonical maps a BCP 47 tag a client sends (zh-CN, zh, en-GB …) to the supported tag
+// it clearly means; ok is false when it means none of them.
+func Canonical(tag string) (string, bool) {
+	if IsSupported(tag) {
+		return tag, true
+	}
+	t, err := language.Parse(tag)
+	if err != nil {
+		return "", false
+	}
+	_, idx, conf := canonicalMatcher.Match(t)
+	if conf < language.High {
+		return "", false
+	}
+	return Supported[idx].Tag, true
+}
+
 // Localizer translates for one language.
 type Localizer struct {
 	Lang string

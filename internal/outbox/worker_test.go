@@ -123,7 +123,8 @@ func TestRowSurvivesAWorkerThatDiesHoldingIt(t *testing.T) {
 	id := enqueue(t, gdb, "mail", nil)
 	const lease = 2 * time.Second
 
-	// The first worker "dies" mid-row: its handler never returns while the test runs.
+	// The first worker "dies" mid-row: its handler hangs past the lease. MaxAttempts 1
+	// makes its eventual failure park the row, if it were wrongly applied.
 	entered, unblock, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	dying := outbox.NewWorker(gdb, "", map[string]outbox.Handler{"mail": func(context.Context, outbox.Message) error {
 		close(entered)

@@ -69,7 +69,7 @@ func (migrator) Migrate(ctx context.Context, sqlDB *sql.DB, _ pgtestdb.Config) e
 // EmptyMigrator creates databases with no schema at all (for migration tests).
 type EmptyMigrator = pgtestdb.NoopMigrator
 
-func config(t testing.TB) pgtestdb.Config {
+func pgConfig(t testing.TB) pgtestdb.Config {
 	t.Helper()
 	raw := DatabaseURL(t)
 	u, err := url.Parse(raw)
@@ -96,13 +96,13 @@ func config(t testing.TB) pgtestdb.Config {
 // URL returns the connection string of a fresh, migrated database for t.
 func URL(t testing.TB) string {
 	t.Helper()
-	return pgtestdb.Custom(t, config(t), migrator{}).URL()
+	return pgtestdb.Custom(t, pgConfig(t), migrator{}).URL()
 }
 
 // EmptyURL returns the connection string of a fresh database with no migrations applied.
 func EmptyURL(t testing.TB) string {
 	t.Helper()
-	return pgtestdb.Custom(t, config(t), pgtestdb.NoopMigrator{}).URL()
+	return pgtestdb.Custom(t, pgConfig(t), pgtestdb.NoopMigrator{}).URL()
 }
 
 // DB returns a GORM handle on a fresh, migrated database for t, closed at cleanup.
