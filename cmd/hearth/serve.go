@@ -122,4 +122,3 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	wg.Wait()
 	return nil
 }
-

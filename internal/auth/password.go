@@ -28,4 +28,3 @@ func (h Hasher) Check(hash, pw string) (bool, error) {
 	}
 	return err == nil, err
 }
-

@@ -124,4 +124,3 @@ func hashRefresh(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
 }
-
