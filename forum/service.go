@@ -2,14 +2,52 @@ package forum
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/hearth-community/hearth/crm"
+	"github.com/hearth-community/hearth/internal/apperr"
+	"github.com/hearth-community/hearth/internal/outbox"
 )
 
-// Service holds the forum's use cases.
-type Service struct{ store *Store }
+// Renderer turns a Markdown body into sanitized HTML and finds its @mentions.
+type Renderer interface {
+	Render(src string) (string, error)
+	Mentions(src string) []string
+	Excerpt(src string, n int) string
+}
+
+// Outbox topics the forum writes; their consumers live in search and notifications.
+const (
+	TopicIndexThread   = "search.thread"
+	TopicIndexPost     = "search.post"
+	TopicNotifyMention = "notify.mention"
+	TopicNotifyReply   = "notify.reply"
+)
+
+// Reputation points, from the issue: reactions received and accepted answers.
+const (
+	RepPerReaction = 1
+	RepPerAccepted = 15
+)
+
+// Service holds the forum's use cases. Every write runs in one transaction that also
+// appends the member's engagement events and the outbox rows of its side effects.
+type Service struct {
+	db     *gorm.DB
+	store  *Store
+	render Renderer
+	now    func() time.Time
+	views  *viewCounter
+}
 
 // NewService returns the forum service.
-func NewService(store *Store) *Service { return &Service{store: store} }
+func NewService(gdb *gorm.DB, store *Store, r Renderer) *Service {
+	return &Service{db: gdb, store: store, render: r, now: time.Now, views: newViewCounter(gdb)}
+}
 
 // VisibleCategories lists the categories role may read (role "" is a visitor).
 func (s *Service) VisibleCategories(ctx context.Context, role string) ([]Category, error) {
@@ -25,3 +63,43 @@ func (s *Service) VisibleCategories(ctx context.Context, role string) ([]Categor
 	}
 	return out, nil
 }
+
+func notFound(err error) error {
+	if errors.Is(err, errNotFound) {
+		return apperr.Wrap(apperr.NotFound, "error.not_found", err)
+	}
+	return err
+}
+
+// event appends one engagement event (inside the caller's transaction).
+func (s *Service) event(ctx context.Context, member int64, kind crm.Kind, subjectType string, subjectID int64) error {
+	return crm.Append(ctx, s.db, crm.Event{MemberID: member, Kind: kind, SubjectType: subjectType, SubjectID: subjectID, OccurredAt: s.now()})
+}
+
+func (s *Service) enqueue(ctx context.Context, topic string, payload any) error {
+	return outbox.Enqueue(ctx, s.db, topic, payload)
+}
+
+// readableThread loads a thread and checks that a may open it: the category must be
+// readable, and hidden or deleted threads exist only for moderators.
+func (s *Service) readableThread(ctx context.Context, a Actor, id int64, lock bool) (*Thread, *Category, error) {
+	t, err := s.store.thread(ctx, id, lock)
+	if err != nil {
+		return nil, nil, notFound(err)
+	}
+	c, err := s.store.category(ctx, t.CategoryID)
+	if err != nil {
+		return nil, nil, notFound(err)
+	}
+	if !c.CanRead(a.Role) || (!t.Visible() && !a.Moderates()) {
+		// indistinguishable from a missing thread, so its existence does not leak
+		return nil, nil, apperr.New(apperr.NotFound, "error.not_found")
+	}
+	return t, c, nil
+}
+
+// Stop flushes buffered view counts; call it on shutdown.
+func (s *Service) Stop(ctx context.Context) { s.views.flush(ctx) }
+
+// RunViewFlusher writes buffered view counts every interval until ctx ends.
+func (s *Service) RunViewFlusher(ctx context.Context, every time.Duration) { s.views.run(ctx, every) }

@@ -53,8 +53,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = w.Run(bg) }()
 	}
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); app.Janitor(bg, e.db, e.log, 10*time.Minute) }()
+	go func() { defer wg.Done(); a.Forum.RunViewFlusher(bg, 5*time.Second) }()
 
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- a.Server.App.Listen(e.cfg.Addr) }()

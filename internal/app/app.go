@@ -16,6 +16,7 @@ import (
 	"github.com/hearth-community/hearth/internal/config"
 	"github.com/hearth-community/hearth/internal/db"
 	"github.com/hearth-community/hearth/internal/i18n"
+	"github.com/hearth-community/hearth/internal/markup"
 	"github.com/hearth-community/hearth/internal/outbox"
 	"github.com/hearth-community/hearth/internal/web"
 	"github.com/hearth-community/hearth/partners"
@@ -72,13 +73,13 @@ func Build(d Deps) (*App, error) {
 	authSvc := auth.NewService(d.DB, auth.NewSigner(cfg.Secret, cfg.AccessTTL), auth.Hasher{Cost: d.HashCost}, cfg.RefreshTTL, limits)
 	authH := auth.NewHandlers(authSvc, srv, cfg.SecureCookies())
 	forumStore := forum.NewStore(d.DB)
-	forumSvc := forum.NewService(forumStore)
+	forumSvc := forum.NewService(d.DB, forumStore, markupRenderer{markup.New()})
 
 	// Order matters: who is asking, then their language and CSRF, then the routes.
 	srv.App.Use(authH.Middleware)
 	srv.UseSession()
 	authH.Routes(srv.App)
-	forum.NewHandlers(forumSvc, srv).Routes(srv.App)
+	forum.NewHandlers(forumSvc, srv, cfg.BaseURL).Routes(srv.App)
 	srv.App.Get("/api/v1/openapi.json", web.OpenAPI)
 	srv.App.Use(web.NotFound)
 
@@ -110,3 +111,8 @@ func Janitor(ctx context.Context, gdb *gorm.DB, log *slog.Logger, every time.Dur
 		}
 	}
 }
+
+// markupRenderer gives the forum the Markdown renderer with its mention finder.
+type markupRenderer struct{ *markup.Renderer }
+
+func (markupRenderer) Mentions(src string) []string { return markup.Mentions(src) }

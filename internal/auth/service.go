@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -82,19 +83,47 @@ func (s *Service) CreateUser(ctx context.Context, in NewAccount) (*User, error) 
 	}
 	u := &User{Email: in.Email, PasswordHash: hash, DisplayName: in.DisplayName, Role: in.Role,
 		PartnerID: in.PartnerID, Locale: in.Locale}
-	err = db.InTx(ctx, s.db, func(ctx context.Context) error {
-		if err := s.store.insertUser(ctx, u); err != nil {
-			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				return apperr.Wrap(apperr.Conflict, "auth.err.email_taken", err).WithField("email", "auth.err.email_taken")
-			}
-			return fmt.Errorf("insert user: %w", err)
+	// The handle is derived from the e-mail; a clash (rare, and possible between our
+	// check and the insert) is retried with a numbered variant.
+	for attempt := 0; ; attempt++ {
+		if u.Handle, err = s.freeHandle(ctx, HandleFrom(in.Email), attempt); err != nil {
+			return nil, err
 		}
-		return crm.Append(ctx, s.db, crm.Event{MemberID: u.ID, Kind: crm.KindRegistered, SubjectType: "user", SubjectID: u.ID})
-	})
-	if err != nil {
-		return nil, err
+		err = db.InTx(ctx, s.db, func(ctx context.Context) error {
+			if err := s.store.insertUser(ctx, u); err != nil {
+				return err
+			}
+			return crm.Append(ctx, s.db, crm.Event{MemberID: u.ID, Kind: crm.KindRegistered, SubjectType: "user", SubjectID: u.ID})
+		})
+		if err == nil {
+			return u, nil
+		}
+		if !errors.Is(err, gorm.ErrDuplicatedKey) {
+			return nil, fmt.Errorf("insert user: %w", err)
+		}
+		if _, ferr := s.store.userByEmail(ctx, in.Email); ferr == nil || attempt >= 3 {
+			return nil, apperr.Wrap(apperr.Conflict, "auth.err.email_taken", err).WithField("email", "auth.err.email_taken")
+		}
+		u.ID = 0
 	}
-	return u, nil
+}
+
+// freeHandle returns base, or base with a number, that no account uses yet.
+func (s *Service) freeHandle(ctx context.Context, base string, attempt int) (string, error) {
+	cand := base
+	for i := 0; i < 20; i++ {
+		if i > 0 || attempt > 0 {
+			cand = fmt.Sprintf("%s%d", base, 1+rand.IntN(9999))
+		}
+		taken, err := s.store.handleTaken(ctx, cand)
+		if err != nil {
+			return "", fmt.Errorf("check handle: %w", err)
+		}
+		if !taken {
+			return cand, nil
+		}
+	}
+	return "", fmt.Errorf("no free handle for %q", base)
 }
 
 // Login checks the password and starts a session. It is rate limited per address and

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
+	"github.com/hearth-community/hearth/internal/apperr"
 	"github.com/hearth-community/hearth/internal/db"
 )
 
@@ -46,6 +47,22 @@ func (s store) setPassword(ctx context.Context, id int64, hash string) error {
 func (s store) updateProfile(ctx context.Context, id int64, cols map[string]any) error {
 	cols["updated_at"] = time.Now()
 	return db.Conn(ctx, s.db).Model(&User{}).Where("id = ?", id).Updates(cols).Error
+}
+
+func (s store) handleTaken(ctx context.Context, handle string) (bool, error) {
+	var n int64
+	err := db.Conn(ctx, s.db).Raw("SELECT count(*) FROM users WHERE lower(handle) = lower(?)", handle).Scan(&n).Error
+	return n > 0, err
+}
+
+// UserByHandle finds an account by its @handle.
+func (s *Service) UserByHandle(ctx context.Context, handle string) (*User, error) {
+	var u User
+	err := db.Conn(ctx, s.db).Where("lower(handle) = lower(?)", handle).Take(&u).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, apperr.New(apperr.NotFound, "error.not_found")
+	}
+	return &u, err
 }
 
 func (s store) partnerExists(ctx context.Context, id int64) (bool, error) {

@@ -47,6 +47,7 @@ type User struct {
 	Email        string    `json:"email"`
 	PasswordHash string    `json:"-"`
 	DisplayName  string    `json:"display_name"`
+	Handle       string    `json:"handle"`
 	Role         Role      `json:"role"`
 	PartnerID    *int64    `json:"partner_id,omitempty"`
 	Locale       string    `json:"locale"`
@@ -133,3 +134,26 @@ func validatePassword(f apperr.Fields, field, pw string) {
 }
 
 func isLocale(tag string) bool { return i18n.IsSupported(tag) }
+
+// HandleFrom derives a member's @handle from their e-mail: the local part, lower-cased,
+// letters, digits and underscores only, 3 to 20 characters.
+func HandleFrom(email string) string {
+	local, _, _ := strings.Cut(strings.ToLower(email), "@")
+	var b strings.Builder
+	for _, r := range local {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			b.WriteRune(r)
+		case r == '.' || r == '-' || r == '+':
+			b.WriteRune('_')
+		}
+		if b.Len() >= 20 {
+			break
+		}
+	}
+	h := strings.Trim(b.String(), "_")
+	if len(h) < 3 {
+		h = "member" + h
+	}
+	return h
+}

@@ -25,6 +25,11 @@ type View struct {
 	CSRF      string
 	Path      string
 	Title     string
+	// Description and Canonical fill the meta description and canonical link (SEO).
+	Description string
+	Canonical   string
+	// NoTitleT means Title is already text, not a message id.
+	NoTitleT bool
 	// Errors maps a form field to its translated problem; Error is the form's summary.
 	Errors map[string]string
 	Error  string
@@ -42,7 +47,26 @@ type renderer struct {
 }
 
 var funcs = template.FuncMap{
-	"date": func(t time.Time) string { return t.Format("2006-01-02") },
+	"date":     func(t time.Time) string { return t.Format("2006-01-02") },
+	"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"add":      func(a, b int) int { return a + b },
+	"seq": func(n int) []int {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i + 1
+		}
+		return out
+	},
+	"list": func(s ...string) []string { return s },
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
+	},
+	"safe": func(s string) template.HTML { return template.HTML(s) }, // only for sanitized HTML (markup.Render)
 	"has":  func(m map[string]string, k string) bool { _, ok := m[k]; return ok },
 	// field describes one labelled form input with its value and error for the
 	// "field" partial: field $ name type labelID autocomplete.
@@ -87,7 +111,7 @@ func (s *Server) RenderView(c *fiber.Ctx, status int, page string, v *View) erro
 	}
 	s.fillView(c, v)
 	v.Status = status
-	if v.Title != "" {
+	if v.Title != "" && !v.NoTitleT {
 		v.Title = v.L.T(v.Title)
 	}
 	var buf bytes.Buffer

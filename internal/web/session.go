@@ -62,14 +62,15 @@ const LangCookie = "hearth_lang"
 
 const langLocal = "lang"
 
-// language picks the request's language: the member's saved choice, the cookie, then
-// Accept-Language.
+// language picks the request's language: the lang cookie, the member's saved choice,
+// then Accept-Language.
 func (s *Server) language(c *fiber.Ctx) error {
-	var choices []string
+	// The cookie is this browser's latest explicit choice (the switch also saves it on
+	// the account); the account's saved language follows the member to new devices.
+	choices := []string{c.Cookies(LangCookie)}
 	if p := CurrentUser(c); p != nil {
 		choices = append(choices, p.Locale)
 	}
-	choices = append(choices, c.Cookies(LangCookie))
 	lang := s.opt.I18n.Match(choices, c.Get(fiber.HeaderAcceptLanguage))
 	c.Locals(langLocal, lang)
 	c.Set(fiber.HeaderContentLanguage, lang)

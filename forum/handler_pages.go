@@ -1,0 +1,175 @@
+package forum
+
+import (
+	"fmt"
+	"net/url"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hearth-community/hearth/internal/apperr"
+	"github.com/hearth-community/hearth/internal/web"
+)
+
+// listView is what the threads template shows.
+type listView struct {
+	Mode       string
+	Period     string
+	Category   *Category
+	Tag        string
+	Categories []Category
+	Page       *ListPage
+	NextURL    string
+	Reactions  []string
+	CanPost    bool
+	Home       bool
+}
+
+func (h *Handlers) home(c *fiber.Ctx) error {
+	a := actor(c)
+	cats, err := h.svc.VisibleCategories(c.UserContext(), a.Role)
+	if err != nil {
+		return err
+	}
+	page, err := h.svc.List(c.UserContext(), a, ListQuery{Mode: ListLatest, After: c.Query("after")})
+	if err != nil {
+		return err
+	}
+	v := &listView{Mode: ListLatest, Categories: cats, Page: page, Home: true, CanPost: a.Member()}
+	if page.Next != "" {
+		v.NextURL = "/latest?after=" + url.QueryEscape(page.Next)
+	}
+	return h.srv.RenderView(c, fiber.StatusOK, "home", &web.View{Title: "home.title", Data: v, Canonical: h.baseURL + "/"})
+}
+
+// listPage serves /latest, /top, /unanswered, /c/:slug and /tag/:tag.
+func (h *Handlers) listPage(mode string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		a := actor(c)
+		q := ListQuery{Mode: mode, Period: c.Query("period", "week"), After: c.Query("after"), Tag: c.Params("tag")}
+		v := &listView{Mode: mode, Period: q.Period, Tag: q.Tag, CanPost: a.Member()}
+		title, path := "list."+mode, c.Path()
+		if mode == ListCategory {
+			cat, err := h.svc.CategoryBySlug(c.UserContext(), a, c.Params("slug"))
+			if err != nil {
+				return err
+			}
+			q.CategoryID, v.Category = cat.ID, cat
+			v.CanPost = cat.CanPost(a.Role)
+		}
+		page, err := h.svc.List(c.UserContext(), a, q)
+		if err != nil {
+			return err
+		}
+		v.Page = page
+		if page.Next != "" {
+			next := url.Values{"after": {page.Next}}
+			if mode == ListTop {
+				next.Set("period", q.Period)
+			}
+			v.NextURL = path + "?" + next.Encode()
+		}
+		view := &web.View{Title: title, Data: v, Canonical: h.baseURL + path}
+		if v.Category != nil {
+			view.Title, view.NoTitleT = v.Category.Label(web.Lang(c)), true
+			view.Description = v.Category.Description
+		}
+		if mode == ListTag {
+			view.Title, view.NoTitleT = "#"+q.Tag, true
+		}
+		return h.srv.RenderView(c, fiber.StatusOK, "threads", view)
+	}
+}
+
+// threadData is what the thread template shows.
+type threadData struct {
+	*ThreadView
+	Reactions []string
+	Emoji     map[string]string
+	Key       string
+	Viewer    int64
+	Body      string
+	ReplyTo   int64
+	PageLinks []pageLink
+}
+
+type pageLink struct {
+	N       int
+	URL     string
+	Current bool
+}
+
+func (h *Handlers) threadPage(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	a := actor(c)
+	v, err := h.svc.Thread(c.UserContext(), a, id, c.QueryInt("page", 1))
+	if err != nil {
+		return err
+	}
+	if c.Params("slug") != v.Thread.Slug {
+		// one canonical URL per thread: old or missing slugs redirect to it
+		target := v.Thread.URL()
+		if v.Page > 1 {
+			target += fmt.Sprintf("?page=%d", v.Page)
+		}
+		return c.Redirect(target, fiber.StatusMovedPermanently)
+	}
+	return h.renderThread(c, v, nil)
+}
+
+func (h *Handlers) renderThread(c *fiber.Ctx, v *ThreadView, form *web.View) error {
+	d := &threadData{ThreadView: v, Reactions: Reactions, Emoji: ReactionEmoji, Key: newKey(), Viewer: actor(c).ID}
+	for i := 1; i <= v.Pages; i++ {
+		u := v.Thread.URL()
+		if i > 1 {
+			u += fmt.Sprintf("?page=%d", i)
+		}
+		d.PageLinks = append(d.PageLinks, pageLink{N: i, URL: u, Current: i == v.Page})
+	}
+	view := &web.View{Title: v.Thread.Title, NoTitleT: true, Data: d, Canonical: h.baseURL + v.Thread.URL()}
+	status := fiber.StatusOK
+	if form != nil {
+		view.Errors, view.Error, view.Form = form.Errors, form.Error, form.Form
+		d.Body = form.Form["body"]
+		status = fiber.StatusUnprocessableEntity
+	}
+	if v.Page > 1 {
+		view.Canonical += fmt.Sprintf("?page=%d", v.Page)
+	}
+	if v.FirstPost != nil {
+		view.Description = h.svc.render.Excerpt(v.FirstPost.Body, 160)
+	}
+	return h.srv.RenderView(c, status, "thread", view)
+}
+
+func (h *Handlers) profilePage(c *fiber.Ctx) error {
+	p, err := h.svc.Profile(c.UserContext(), actor(c), c.Params("handle"))
+	if err != nil {
+		return err
+	}
+	return h.srv.RenderView(c, fiber.StatusOK, "profile", &web.View{Title: p.DisplayName, NoTitleT: true, Data: p,
+		Canonical: h.baseURL + "/u/" + url.PathEscape(p.Handle)})
+}
+
+// formError re-renders a compose page with the field errors of err (validation, or
+// a refusal tied to a field such as a closed category), or hands any other error to
+// the error handler.
+func (h *Handlers) formError(c *fiber.Ctx, page string, view *web.View, err error) error {
+	e := apperr.As(err)
+	if e.Kind != apperr.Invalid && (e.Kind != apperr.Forbidden || len(e.Fields) == 0) {
+		return err
+	}
+	loc := h.srv.Localizer(c)
+	view.Errors = map[string]string{}
+	for f, id := range e.Fields {
+		view.Errors[f] = loc.T(id)
+	}
+	view.Error = loc.T(e.MessageID)
+	status := fiber.StatusUnprocessableEntity
+	if e.Kind == apperr.Forbidden {
+		status = fiber.StatusForbidden
+	}
+	return h.srv.RenderView(c, status, page, view)
+}

@@ -1,0 +1,104 @@
+package forum
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lib/pq"
+
+	"github.com/hearth-community/hearth/internal/db"
+)
+
+// listSpec is a compiled thread list: its filter, its order and the cursor columns.
+type listSpec struct {
+	where   []string
+	args    []any
+	order   string // e.g. "t.last_activity_at DESC, t.id DESC"
+	byScore bool   // cursor is (score, id) instead of (time, id)
+	timeCol string // cursor time column
+}
+
+// cursor is the position after the last thread of a page: keyset pagination, so a
+// page costs the same wherever it is and new threads never shift later pages.
+type cursor struct {
+	at    time.Time
+	score int64
+	id    int64
+}
+
+func (c cursor) String(byScore bool) string {
+	if byScore {
+		return fmt.Sprintf("%d.%d", c.score, c.id)
+	}
+	return fmt.Sprintf("%d.%d", c.at.UnixMicro(), c.id)
+}
+
+func parseCursor(s string, byScore bool) (cursor, bool) {
+	a, b, ok := strings.Cut(s, ".")
+	if !ok {
+		return cursor{}, false
+	}
+	x, err1 := strconv.ParseInt(a, 10, 64)
+	id, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || id <= 0 {
+		return cursor{}, false
+	}
+	if byScore {
+		return cursor{score: x, id: id}, true
+	}
+	return cursor{at: time.UnixMicro(x).UTC(), id: id}, true
+}
+
+// listThreads runs one list query: visible threads in readable categories, the
+// viewer's unread counts, author names, limit+1 rows to know if there is more.
+func (s *Store) listThreads(ctx context.Context, spec listSpec, readable []int64, viewer int64, after *cursor, limit int) ([]*Thread, error) {
+	where := append([]string{"t.deleted_at IS NULL", "NOT t.hidden", "t.category_id = ANY(?)"}, spec.where...)
+	args := []any{viewer, pq.Int64Array(readable)}
+	args = append(args, spec.args...)
+	if after != nil {
+		if spec.byScore {
+			where = append(where, "(t.score, t.id) < (?, ?)")
+			args = append(args, after.score, after.id)
+		} else {
+			where = append(where, "("+spec.timeCol+", t.id) < (?, ?)")
+			args = append(args, after.at, after.id)
+		}
+	}
+	args = append(args, limit+1)
+	q := `SELECT ` + threadCols + `, rs.last_read,
+	        CASE WHEN rs.last_read IS NULL THEN NULL ELSE (SELECT count(*) FROM forum_posts p
+	             WHERE p.thread_id = t.id AND p.number > rs.last_read AND NOT p.hidden AND p.deleted_at IS NULL) END AS unread_count,
+	        CASE WHEN rs.last_read IS NULL THEN NULL ELSE (SELECT min(p.number) FROM forum_posts p
+	             WHERE p.thread_id = t.id AND p.number > rs.last_read AND NOT p.hidden AND p.deleted_at IS NULL) END AS first_unread
+	      FROM forum_threads t JOIN users u ON u.id = t.author_id
+	      LEFT JOIN forum_read_state rs ON rs.member_id = ? AND rs.thread_id = t.id
+	      WHERE ` + strings.Join(where, " AND ") + `
+	      ORDER BY ` + spec.order + ` LIMIT ?`
+	var rows []threadRow
+	if err := db.Conn(ctx, s.db).Raw(q, args...).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]*Thread, len(rows))
+	for i := range rows {
+		out[i] = rows[i].thread()
+	}
+	return out, nil
+}
+
+// markRead records that member has read thread up to post number n (never backwards).
+func (s *Store) markRead(ctx context.Context, member, thread int64, n int) error {
+	return db.Conn(ctx, s.db).Exec(
+		`INSERT INTO forum_read_state (member_id, thread_id, last_read) VALUES (?, ?, ?)
+		 ON CONFLICT (member_id, thread_id) DO UPDATE
+		   SET last_read = greatest(forum_read_state.last_read, EXCLUDED.last_read), updated_at = now()`,
+		member, thread, n).Error
+}
+
+func (s *Store) lastRead(ctx context.Context, member, thread int64) (int, error) {
+	var n int
+	err := db.Conn(ctx, s.db).Raw(`SELECT coalesce(max(last_read), 0) FROM forum_read_state WHERE member_id = ? AND thread_id = ?`, member, thread).Scan(&n).Error
+	return n, err
+}
