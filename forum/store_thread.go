@@ -23,7 +23,7 @@ type threadRow struct {
 	Kind           string
 	Title          string
 	Slug           string
-	Tags           pq.StringArray
+	Tags           pq.StringArray `gorm:"type:text[]"`
 	Pinned         bool
 	Locked         bool
 	Hidden         bool
@@ -168,7 +168,7 @@ type postRow struct {
 	AuthorName    string
 	AuthorHandle  string
 	AuthorRep     int
-	Mine          pq.StringArray
+	Mine          pq.StringArray `gorm:"type:text[]"`
 }
 
 func (r *postRow) post() *Post {

@@ -41,9 +41,11 @@ if ! have_postgres; then missing+=(postgresql); fi
 if ! command -v npm >/dev/null && [ ! -x "$MEILI" ]; then missing+=(npm); fi
 if [ $browser = 1 ]; then
 	if [ ! -x /usr/bin/chromium ]; then missing+=(chromium); fi
-	if ! dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed'; then
-		missing+=(fonts-noto-cjk)
-	fi
+	for font in fonts-noto-cjk fonts-noto-color-emoji; do
+		if ! dpkg-query -W -f='${Status}' $font 2>/dev/null | grep -q 'ok installed'; then
+			missing+=($font)
+		fi
+	done
 	if ! command -v curl >/dev/null; then missing+=(curl); fi
 fi
 
@@ -112,5 +114,5 @@ fi
 say "meilisearch ok ($("$MEILI" --version))"
 
 if [ $browser = 1 ]; then
-	say "chromium ok ($(/usr/bin/chromium --version 2>/dev/null || echo /usr/bin/chromium)), fonts-noto-cjk ok, curl ok"
+	say "chromium ok ($(/usr/bin/chromium --version 2>/dev/null || echo /usr/bin/chromium)), fonts-noto-cjk and fonts-noto-color-emoji ok, curl ok"
 fi

@@ -61,7 +61,10 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	return demo.Seed(ctx, a.Auth, a.Forums, a.Partners, stdout)
+	if err := demo.Seed(ctx, a.Auth, a.Forums, a.Partners, stdout); err != nil {
+		return err
+	}
+	return demo.SeedContent(ctx, a.Auth, a.Forum)
 }
 
 // runUser handles `hearth user create`.

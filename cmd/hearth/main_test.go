@@ -118,6 +118,11 @@ func TestServeStopsCleanly(t *testing.T) {
 			r.Body.Close()
 			break
 		}
+		select {
+		case rerr := <-done:
+			t.Fatalf("serve exited before it was ready: %v\n%s", rerr, out.String())
+		default:
+		}
 		if time.Now().After(deadline) {
 			cancel()
 			t.Fatalf("serve never ready: %v", err)

@@ -38,6 +38,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			if err := demo.Seed(ctx, a.Auth, a.Forums, a.Partners, stdout); err != nil {
 				return err
 			}
+			if err := demo.SeedContent(ctx, a.Auth, a.Forum); err != nil {
+				return err
+			}
 		}
 	}
 

@@ -23,14 +23,18 @@ func TestSeedIsIdempotent(t *testing.T) {
 		if err := demo.Seed(context.Background(), e.Auth, e.Forums, e.Partners, &out); err != nil {
 			t.Fatalf("seed %d: %v", i, err)
 		}
+		if err := demo.SeedContent(context.Background(), e.Auth, e.Forum); err != nil {
+			t.Fatalf("seed content %d: %v", i, err)
+		}
 	}
 	counts := map[string]int64{}
-	for _, tbl := range []string{"users", "forum_categories", "partner_companies"} {
+	for _, tbl := range []string{"users", "forum_categories", "partner_companies", "forum_threads", "forum_posts", "forum_reactions"} {
 		var n int64
 		e.DB.Raw("SELECT count(*) FROM " + tbl).Scan(&n)
 		counts[tbl] = n
 	}
-	if counts["users"] != int64(len(demo.Logins)) || counts["forum_categories"] != 5 || counts["partner_companies"] != 1 {
+	if counts["users"] != int64(len(demo.Logins)) || counts["forum_categories"] != 5 || counts["partner_companies"] != 1 ||
+		counts["forum_threads"] != 6 || counts["forum_posts"] != 11 || counts["forum_reactions"] != 7 {
 		t.Fatalf("after two seeds: %v", counts)
 	}
 	var roles []string
@@ -47,4 +51,24 @@ func TestSeedIsIdempotent(t *testing.T) {
 		t.Fatalf("logins not printed: %s", out.String())
 	}
 	e.Login(t, "partner@demo.hearth.local", demo.Password)
+}
+
+func TestDemoContentHasAnAcceptedAnswer(t *testing.T) {
+	t.Parallel()
+	e := testenv.NewApp(t)
+	if err := seed(t, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.SeedContent(context.Background(), e.Auth, e.Forum); err != nil {
+		t.Fatal(err)
+	}
+	var solved, zh int64
+	e.DB.Raw("SELECT count(*) FROM forum_threads WHERE accepted_post_id IS NOT NULL").Scan(&solved)
+	e.DB.Raw("SELECT count(*) FROM forum_threads WHERE title ~ '[\u4e00-\u9fff]'").Scan(&zh)
+	if solved != 1 || zh == 0 {
+		t.Fatalf("solved=%d chinese=%d", solved, zh)
+	}
+	if p := e.Page(t, "/"); !strings.Contains(string(p.Body), "Welcome to the Hearth community!") {
+		t.Fatal("home page does not list the demo threads")
+	}
 }

@@ -367,3 +367,12 @@ func (s *Service) CountUsers(ctx context.Context) (int64, error) {
 	err := db.Conn(ctx, s.db).Model(&User{}).Count(&n).Error
 	return n, err
 }
+
+// UserByEmail finds an account by e-mail (any case), or NotFound.
+func (s *Service) UserByEmail(ctx context.Context, email string) (*User, error) {
+	u, err := s.store.userByEmail(ctx, email)
+	if errors.Is(err, errNotFound) {
+		return nil, apperr.Wrap(apperr.NotFound, "error.not_found", err)
+	}
+	return u, err
+}
