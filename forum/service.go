@@ -22,10 +22,12 @@ type Renderer interface {
 
 // Outbox topics the forum writes; their consumers live in search and notifications.
 const (
-	TopicIndexThread   = "search.thread"
-	TopicIndexPost     = "search.post"
-	TopicNotifyMention = "notify.mention"
-	TopicNotifyReply   = "notify.reply"
+	TopicIndexThread    = "search.thread"
+	TopicIndexPost      = "search.post"
+	TopicNotifyMention  = "notify.mention"
+	TopicNotifyReply    = "notify.reply"
+	TopicNotifyReaction = "notify.reaction"
+	TopicNotifyAccepted = "notify.accepted"
 )
 
 // Reputation points, from the issue: reactions received and accepted answers.

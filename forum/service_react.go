@@ -53,7 +53,10 @@ func (s *Service) React(ctx context.Context, a Actor, postID int64, kind string,
 		if err := s.event(ctx, a.ID, crm.KindReactionGiven, "post", p.ID); err != nil {
 			return err
 		}
-		return s.event(ctx, p.AuthorID, crm.KindReactionReceived, "post", p.ID)
+		if err := s.event(ctx, p.AuthorID, crm.KindReactionReceived, "post", p.ID); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, TopicNotifyReaction, map[string]any{"member_id": p.AuthorID, "post_id": p.ID, "by": a.ID, "kind": kind})
 	})
 	if err != nil {
 		return nil, err
@@ -113,6 +116,11 @@ func (s *Service) Accept(ctx context.Context, a Actor, threadID, postID int64) (
 		}
 		if err := s.store.addStats(ctx, p.AuthorID, RepPerAccepted, 0, 0, 1); err != nil {
 			return err
+		}
+		if p.AuthorID != a.ID {
+			if err := s.enqueue(ctx, TopicNotifyAccepted, map[string]int64{"member_id": p.AuthorID, "post_id": p.ID, "by": a.ID}); err != nil {
+				return err
+			}
 		}
 		return s.event(ctx, p.AuthorID, crm.KindAnswerAccepted, "post", p.ID)
 	})
