@@ -14,7 +14,8 @@ func TestAppendOnlyInsideTransaction(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	g := testenv.DB(t)
-	ev := crm.Event{MemberID: 7, Kind: crm.KindReplyCreated, SubjectType: "post", SubjectID: 3}
+	m := newMember(t, g, 7)
+	ev := crm.Event{MemberID: m, Kind: crm.KindReplyCreated, SubjectType: "post", SubjectID: 3}
 	if err := crm.Append(ctx, g, ev); !errors.Is(err, crm.ErrNoTransaction) {
 		t.Fatalf("outside a transaction: %v", err)
 	}
@@ -38,7 +39,7 @@ func TestAppendOnlyInsideTransaction(t *testing.T) {
 		Weight   float64
 	}
 	g.Raw("SELECT member_id, kind, weight FROM crm_events").Scan(&rows)
-	if len(rows) != 1 || rows[0].MemberID != 7 || rows[0].Weight != crm.Weights[crm.KindReplyCreated] {
+	if len(rows) != 1 || rows[0].MemberID != m || rows[0].Weight != crm.Weights[crm.KindReplyCreated] {
 		t.Fatalf("events: %+v", rows)
 	}
 }

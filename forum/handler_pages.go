@@ -108,7 +108,7 @@ func (h *Handlers) threadPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if c.Params("slug") != v.Thread.Slug {
+	if slug, _ := url.PathUnescape(c.Params("slug")); slug != v.Thread.Slug {
 		// one canonical URL per thread: old or missing slugs redirect to it
 		target := v.Thread.URL()
 		if v.Page > 1 {
@@ -158,7 +158,7 @@ func (h *Handlers) profilePage(c *fiber.Ctx) error {
 // the error handler.
 func (h *Handlers) formError(c *fiber.Ctx, page string, view *web.View, err error) error {
 	e := apperr.As(err)
-	if e.Kind != apperr.Invalid && (e.Kind != apperr.Forbidden || len(e.Fields) == 0) {
+	if e.Kind != apperr.Invalid && ((e.Kind != apperr.Forbidden && e.Kind != apperr.Conflict) || len(e.Fields) == 0) {
 		return err
 	}
 	loc := h.srv.Localizer(c)
@@ -168,8 +168,11 @@ func (h *Handlers) formError(c *fiber.Ctx, page string, view *web.View, err erro
 	}
 	view.Error = loc.T(e.MessageID)
 	status := fiber.StatusUnprocessableEntity
-	if e.Kind == apperr.Forbidden {
+	switch e.Kind {
+	case apperr.Forbidden:
 		status = fiber.StatusForbidden
+	case apperr.Conflict:
+		status = fiber.StatusConflict
 	}
 	return h.srv.RenderView(c, status, page, view)
 }

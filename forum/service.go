@@ -73,9 +73,17 @@ func notFound(err error) error {
 	return err
 }
 
-// event appends one engagement event (inside the caller's transaction).
-func (s *Service) event(ctx context.Context, member int64, kind crm.Kind, subjectType string, subjectID int64) error {
-	return crm.Append(ctx, s.db, crm.Event{MemberID: member, Kind: kind, SubjectType: subjectType, SubjectID: subjectID, OccurredAt: s.now()})
+// event appends one engagement event (inside the caller's transaction), about a
+// thread's tags and category so the CRM can tell what the member cares about.
+func (s *Service) event(ctx context.Context, member int64, kind crm.Kind, subjectType string, subjectID int64, c *Category, t *Thread) error {
+	e := crm.Event{MemberID: member, Kind: kind, SubjectType: subjectType, SubjectID: subjectID, OccurredAt: s.now()}
+	if c != nil {
+		e.Category = c.Slug
+	}
+	if t != nil {
+		e.Tags = t.Tags
+	}
+	return crm.Append(ctx, s.db, e)
 }
 
 func (s *Service) enqueue(ctx context.Context, topic string, payload any) error {

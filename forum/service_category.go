@@ -41,9 +41,6 @@ func (in *CategoryInput) validate() error {
 	if utf8.RuneCountInString(in.Description) > 500 {
 		f.Add("description", "field.too_long")
 	}
-	if len(in.ReadRoles) == 0 {
-		in.ReadRoles = []string{Everyone}
-	}
 	for _, r := range in.ReadRoles {
 		if r != Everyone && !roleNames[r] {
 			f.Add("read_roles", "field.role_unknown")
@@ -72,6 +69,12 @@ func (s *Service) CreateCategory(ctx context.Context, a Actor, in CategoryInput)
 	if err := requireAdmin(a); err != nil {
 		return nil, err
 	}
+	if in.ReadRoles == nil {
+		in.ReadRoles = []string{Everyone}
+	}
+	if in.PostRoles == nil {
+		in.PostRoles = []string{"member", "partner", "moderator", "marketer", "admin"}
+	}
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -84,10 +87,34 @@ func (s *Service) CreateCategory(ctx context.Context, a Actor, in CategoryInput)
 	return c, err
 }
 
-// UpdateCategory changes a category's names, description, order and roles.
+// UpdateCategory changes a category's names, description, order and roles; fields
+// left out of the request (empty strings, absent role lists) keep their values, so a
+// rename can never open a private category by accident.
 func (s *Service) UpdateCategory(ctx context.Context, a Actor, id int64, in CategoryInput) (*Category, error) {
 	if err := requireAdmin(a); err != nil {
 		return nil, err
+	}
+	cur, err := s.store.category(ctx, id)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	if strings.TrimSpace(in.Slug) == "" {
+		in.Slug = cur.Slug
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		in.Name = cur.Name
+	}
+	if in.NameZh == "" {
+		in.NameZh = cur.NameZh
+	}
+	if in.Description == "" {
+		in.Description = cur.Description
+	}
+	if in.ReadRoles == nil {
+		in.ReadRoles = cur.ReadRoles
+	}
+	if in.PostRoles == nil {
+		in.PostRoles = cur.PostRoles
 	}
 	if err := in.validate(); err != nil {
 		return nil, err
@@ -100,9 +127,6 @@ func (s *Service) UpdateCategory(ctx context.Context, a Actor, id int64, in Cate
 	}
 	if res.Error != nil {
 		return nil, res.Error
-	}
-	if res.RowsAffected == 0 {
-		return nil, apperr.New(apperr.NotFound, "error.not_found")
 	}
 	c, err := s.store.category(ctx, id)
 	return c, notFound(err)

@@ -69,7 +69,7 @@ func (s *Service) CreateThread(ctx context.Context, a Actor, in NewThread, key s
 		if err := s.store.addStats(ctx, a.ID, 0, 1, 0, 0); err != nil {
 			return err
 		}
-		if err := s.event(ctx, a.ID, crm.KindThreadCreated, "thread", t.ID); err != nil {
+		if err := s.event(ctx, a.ID, crm.KindThreadCreated, "thread", t.ID, c, t); err != nil {
 			return err
 		}
 		if err := s.enqueue(ctx, TopicIndexThread, map[string]int64{"thread_id": t.ID}); err != nil {
@@ -112,7 +112,7 @@ func (s *Service) Reply(ctx context.Context, a Actor, threadID int64, in NewRepl
 	created := true
 	err = db.InTx(ctx, s.db, func(ctx context.Context) error {
 		// the thread row lock serialises replies, so numbers are dense and unique
-		t, _, err := s.readableThread(ctx, a, threadID, true)
+		t, c, err := s.readableThread(ctx, a, threadID, true)
 		if err != nil {
 			return err
 		}
@@ -154,7 +154,7 @@ func (s *Service) Reply(ctx context.Context, a Actor, threadID int64, in NewRepl
 		if err := s.store.addStats(ctx, a.ID, 0, 0, 1, 0); err != nil {
 			return err
 		}
-		if err := s.event(ctx, a.ID, crm.KindReplyCreated, "post", p.ID); err != nil {
+		if err := s.event(ctx, a.ID, crm.KindReplyCreated, "post", p.ID, c, t); err != nil {
 			return err
 		}
 		if err := s.enqueue(ctx, TopicIndexPost, map[string]int64{"post_id": p.ID}); err != nil {
@@ -233,7 +233,7 @@ func (s *Service) EditPost(ctx context.Context, a Actor, postID int64, in PostEd
 		if err != nil {
 			return notFound(err)
 		}
-		t, _, err := s.readableThread(ctx, a, p.ThreadID, true)
+		t, c, err := s.readableThread(ctx, a, p.ThreadID, true)
 		if err != nil {
 			return err
 		}
@@ -266,7 +266,7 @@ func (s *Service) EditPost(ctx context.Context, a Actor, postID int64, in PostEd
 				return err
 			}
 		}
-		if err := s.event(ctx, a.ID, crm.KindPostEdited, "post", p.ID); err != nil {
+		if err := s.event(ctx, a.ID, crm.KindPostEdited, "post", p.ID, c, t); err != nil {
 			return err
 		}
 		if err := s.enqueue(ctx, TopicIndexPost, map[string]int64{"post_id": p.ID}); err != nil {
@@ -283,11 +283,8 @@ func (s *Service) EditPost(ctx context.Context, a Actor, postID int64, in PostEd
 
 // Revisions lists a post's earlier versions, newest first, for its author and staff.
 func (s *Service) Revisions(ctx context.Context, a Actor, postID int64) ([]Revision, error) {
-	p, err := s.store.post(ctx, postID, false)
+	p, err := s.VisiblePost(ctx, a, postID)
 	if err != nil {
-		return nil, notFound(err)
-	}
-	if _, _, err := s.readableThread(ctx, a, p.ThreadID, false); err != nil {
 		return nil, err
 	}
 	if !a.canSeeHistory(p.AuthorID) {

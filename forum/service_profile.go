@@ -41,19 +41,27 @@ type PostBrief struct {
 // Profile shows a member's reputation, their threads, replies and accepted answers,
 // limited to what a may read.
 func (s *Service) Profile(ctx context.Context, a Actor, handle string) (*Profile, error) {
-	var p Profile
+	var row struct {
+		ID                        int64
+		Handle, DisplayName, Role string
+		JoinedAt                  time.Time
+		Reputation, Threads       int
+		Replies, Accepted         int
+	}
 	res := db.Conn(ctx, s.db).Raw(
 		`SELECT u.id, u.handle, u.display_name, u.role, u.created_at AS joined_at,
 		        coalesce(ms.reputation, 0) AS reputation, coalesce(ms.threads, 0) AS threads,
 		        coalesce(ms.replies, 0) AS replies, coalesce(ms.accepted, 0) AS accepted
 		   FROM users u LEFT JOIN forum_member_stats ms ON ms.member_id = u.id
-		  WHERE lower(u.handle) = lower(?)`, handle).Scan(&p)
+		  WHERE lower(u.handle) = lower(?)`, handle).Scan(&row)
 	if res.Error != nil {
 		return nil, res.Error
 	}
 	if res.RowsAffected == 0 {
 		return nil, apperr.Wrap(apperr.NotFound, "error.not_found", errors.New("no such handle"))
 	}
+	p := Profile{ID: row.ID, Handle: row.Handle, DisplayName: row.DisplayName, Role: row.Role, JoinedAt: row.JoinedAt,
+		Reputation: row.Reputation, Threads: row.Threads, Replies: row.Replies, Accepted: row.Accepted}
 	cats, err := s.VisibleCategories(ctx, a.Role)
 	if err != nil {
 		return nil, err

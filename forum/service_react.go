@@ -24,7 +24,8 @@ func (s *Service) React(ctx context.Context, a Actor, postID int64, kind string,
 		if err != nil {
 			return notFound(err)
 		}
-		if _, _, err := s.readableThread(ctx, a, p.ThreadID, false); err != nil {
+		t, c, err := s.readableThread(ctx, a, p.ThreadID, false)
+		if err != nil {
 			return err
 		}
 		if !p.Visible() {
@@ -50,10 +51,10 @@ func (s *Service) React(ctx context.Context, a Actor, postID int64, kind string,
 		if !on {
 			return nil
 		}
-		if err := s.event(ctx, a.ID, crm.KindReactionGiven, "post", p.ID); err != nil {
+		if err := s.event(ctx, a.ID, crm.KindReactionGiven, "post", p.ID, c, t); err != nil {
 			return err
 		}
-		if err := s.event(ctx, p.AuthorID, crm.KindReactionReceived, "post", p.ID); err != nil {
+		if err := s.event(ctx, p.AuthorID, crm.KindReactionReceived, "post", p.ID, c, t); err != nil {
 			return err
 		}
 		return s.enqueue(ctx, TopicNotifyReaction, map[string]any{"member_id": p.AuthorID, "post_id": p.ID, "by": a.ID, "kind": kind})
@@ -73,7 +74,7 @@ func (s *Service) Accept(ctx context.Context, a Actor, threadID, postID int64) (
 		return nil, apperr.New(apperr.Unauthenticated, "error.unauthenticated")
 	}
 	err := db.InTx(ctx, s.db, func(ctx context.Context) error {
-		t, _, err := s.readableThread(ctx, a, threadID, true)
+		t, c, err := s.readableThread(ctx, a, threadID, true)
 		if err != nil {
 			return err
 		}
@@ -122,7 +123,7 @@ func (s *Service) Accept(ctx context.Context, a Actor, threadID, postID int64) (
 				return err
 			}
 		}
-		return s.event(ctx, p.AuthorID, crm.KindAnswerAccepted, "post", p.ID)
+		return s.event(ctx, p.AuthorID, crm.KindAnswerAccepted, "post", p.ID, c, t)
 	})
 	if err != nil {
 		return nil, err

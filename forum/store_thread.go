@@ -9,11 +9,15 @@ import (
 	"github.com/lib/pq"
 	"gorm.io/gorm"
 
+	"github.com/hearth-community/hearth/internal/apperr"
 	"github.com/hearth-community/hearth/internal/db"
 )
 
 // errNotFound is the store's "no such row"; the service turns it into apperr.NotFound.
 var errNotFound = errors.New("forum: not found")
+
+// errKeyReused: an Idempotency-Key already used for a different kind of request.
+var errKeyReused = apperr.New(apperr.Conflict, "forum.err.key_reused").WithField("idempotency_key", "forum.err.key_reused")
 
 // threadRow is a forum_threads row joined with its author, as scanned from SQL.
 type threadRow struct {
@@ -295,8 +299,17 @@ func (s *Store) claimIdempotency(ctx context.Context, member int64, key, kind st
 	if res.RowsAffected == 1 {
 		return 0, true, nil
 	}
-	err = db.Conn(ctx, s.db).Raw(`SELECT result_id FROM forum_idempotency WHERE member_id = ? AND key = ?`, member, key).Scan(&prior).Error
-	return prior, false, err
+	var row struct {
+		ResultKind string
+		ResultID   int64
+	}
+	err = db.Conn(ctx, s.db).Raw(`SELECT result_kind, result_id FROM forum_idempotency WHERE member_id = ? AND key = ?`, member, key).Scan(&row).Error
+	if err == nil && row.ResultKind != kind {
+		// the key was spent on another kind of request: refuse rather than answer
+		// with something the client did not ask for
+		err = errKeyReused
+	}
+	return row.ResultID, false, err
 }
 
 func (s *Store) finishIdempotency(ctx context.Context, member int64, key string, id int64) error {

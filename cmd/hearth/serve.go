@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"time"
 
+	"github.com/hearth-community/hearth/crm"
 	"github.com/hearth-community/hearth/internal/app"
 	"github.com/hearth-community/hearth/internal/demo"
 	"github.com/hearth-community/hearth/internal/outbox"
@@ -46,7 +48,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	hs := handlers(e)
+	hs := handlers(e, a)
 	workers := e.cfg.Workers
 	if len(hs) == 0 {
 		workers = 0 // nothing consumes the outbox yet; rows wait for a build that does
@@ -56,9 +58,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = w.Run(bg) }()
 	}
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); app.Janitor(bg, e.db, e.log, 10*time.Minute) }()
 	go func() { defer wg.Done(); a.Forum.RunViewFlusher(bg, 5*time.Second) }()
+	go func() {
+		defer wg.Done()
+		if workers > 0 { // scheduled CRM refreshes run where the workers run
+			a.CRM.Schedule(bg, e.log, crmRefreshEvery)
+		}
+	}()
 
 	listenErr := make(chan error, 1)
 	go func() { listenErr <- a.Server.App.Listen(e.cfg.Addr) }()
@@ -85,9 +93,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 // handlers lists the outbox topics this process consumes. Domains add theirs here
 // as they gain side effects (search indexing, notifications, e-mail, webhooks).
-func handlers(e *env) map[string]outbox.Handler {
-	return map[string]outbox.Handler{}
+func handlers(e *env, a *app.App) map[string]outbox.Handler {
+	return map[string]outbox.Handler{
+		crm.TopicProfile: func(ctx context.Context, m outbox.Message) error {
+			var p struct {
+				MemberID int64 `json:"member_id"`
+			}
+			if err := json.Unmarshal(m.Payload, &p); err != nil {
+				return fmt.Errorf("crm.profile payload: %w", err)
+			}
+			return a.CRM.RefreshMember(ctx, p.MemberID)
+		},
+	}
 }
+
+// crmRefreshEvery is how often every profile's decayed scores, quintiles and
+// flags are recomputed (and monthly event partitions created ahead).
+const crmRefreshEvery = 6 * time.Hour
 
 // registererOnce registers the outbox metrics for the first worker only.
 func registererOnce(a *app.App, i int) prometheusRegisterer {
@@ -107,21 +129,23 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err := e.requireMigrated(ctx); err != nil {
 		return err
 	}
+	a, err := app.Build(app.Deps{Config: e.cfg, DB: e.db, Search: e.search, Logger: e.log})
+	if err != nil {
+		return err
+	}
 	n := e.cfg.Workers
 	if n == 0 {
 		n = 1
 	}
-	if len(handlers(e)) == 0 {
-		n = 0 // no outbox topics consumed yet: only housekeeping runs
-	}
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
-		w := outbox.NewWorker(e.db, e.dbURL, handlers(e), outbox.Options{Logger: e.log})
+		w := outbox.NewWorker(e.db, e.dbURL, handlers(e, a), outbox.Options{Logger: e.log})
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = w.Run(ctx) }()
 	}
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); app.Janitor(ctx, e.db, e.log, 10*time.Minute) }()
+	go func() { defer wg.Done(); a.CRM.Schedule(ctx, e.log, crmRefreshEvery) }()
 	e.log.Info("hearth worker running", "workers", n)
 	wg.Wait()
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 
+	"github.com/hearth-community/hearth/crm"
 	"github.com/hearth-community/hearth/forum"
 	"github.com/hearth-community/hearth/internal/auth"
 	"github.com/hearth-community/hearth/internal/config"
@@ -42,6 +43,8 @@ type App struct {
 	Forum    *forum.Service
 	Forums   *forum.Store
 	Partners *partners.Store
+	CRM      *crm.Service
+	Privacy  *crm.Privacy
 	Registry *prometheus.Registry
 }
 
@@ -74,16 +77,25 @@ func Build(d Deps) (*App, error) {
 	authH := auth.NewHandlers(authSvc, srv, cfg.SecureCookies())
 	forumStore := forum.NewStore(d.DB)
 	forumSvc := forum.NewService(d.DB, forumStore, markupRenderer{markup.New()})
+	// Churn signals and the privacy steps come from each package's own tables.
+	signals := &crm.Signals{}
+	signals.Register("forum.unresolved_questions", forum.UnresolvedQuestions)
+	signals.Register("forum.removed_posts", forum.RemovedPosts)
+	crmSvc := crm.NewService(d.DB, crm.DefaultParams, signals)
+	privacy := &crm.Privacy{}
+	privacy.RegisterExporter("posts", forumSvc.ExportMember)
+	privacy.RegisterEraser(authSvc.EraseAccount)
 
 	// Order matters: who is asking, then their language and CSRF, then the routes.
 	srv.App.Use(authH.Middleware)
 	srv.UseSession()
 	authH.Routes(srv.App)
 	forum.NewHandlers(forumSvc, srv, cfg.BaseURL).Routes(srv.App)
+	crm.NewHandlers(crmSvc, srv, privacy).Routes(srv.App)
 	srv.App.Get("/api/v1/openapi.json", web.OpenAPI)
 	srv.App.Use(web.NotFound)
 
-	return &App{Server: srv, Auth: authSvc, Forum: forumSvc, Forums: forumStore,
+	return &App{Server: srv, Auth: authSvc, Forum: forumSvc, Forums: forumStore, CRM: crmSvc, Privacy: privacy,
 		Partners: partners.NewStore(d.DB), Registry: srv.Registry}, nil
 }
 

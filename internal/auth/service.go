@@ -376,3 +376,17 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (*User, error) 
 	}
 	return u, err
 }
+
+// EraseAccount removes an account's personal data inside the caller's transaction:
+// the e-mail, name and handle become placeholders, the password can no longer match,
+// and every session is revoked. The row stays so the member's posts remain readable
+// as written by a "former member".
+func (s *Service) EraseAccount(ctx context.Context, id int64) error {
+	conn := db.Conn(ctx, s.db)
+	if err := conn.Exec(
+		`UPDATE users SET email = 'erased-' || id || '@erased.invalid', display_name = 'Former member',
+		        handle = 'former' || id, password_hash = '!', locale = '', updated_at = now() WHERE id = ?`, id).Error; err != nil {
+		return err
+	}
+	return s.store.revokeUser(ctx, id)
+}

@@ -1,0 +1,152 @@
+package crm
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hearth-community/hearth/internal/db"
+)
+
+// Incremental are the profile fields kept event by event in Append's transaction.
+type Incremental struct {
+	EventCount    int
+	FirstEventAt  *time.Time
+	LastEventAt   *time.Time
+	Engagement    float64 // decayed to EngagementAt
+	EngagementAt  *time.Time
+	Purchases     int
+	PurchaseTotal float64
+}
+
+// Incremental reads the incrementally kept fields of a member's profile.
+func (s *Service) Incremental(ctx context.Context, member int64) (Incremental, error) {
+	var inc Incremental
+	err := db.Conn(ctx, s.db).Raw(
+		`SELECT event_count, first_event_at, last_event_at, engagement, engagement_at, purchases, purchase_total
+		   FROM crm_profiles WHERE member_id = ?`, member).Scan(&inc).Error
+	return inc, err
+}
+
+// RebuildIncremental recomputes the incremental fields from the member's events
+// alone. It must equal Incremental at any time: the events are the truth, the profile
+// a cache of them (a test checks this on random event streams).
+func (s *Service) RebuildIncremental(ctx context.Context, member int64) (Incremental, error) {
+	var inc Incremental
+	err := db.Conn(ctx, s.db).Raw(
+		`WITH e AS (SELECT * FROM crm_events WHERE member_id = @m AND kind <> @stage),
+		      ref AS (SELECT max(occurred_at) AS at FROM e)
+		 SELECT count(*) AS event_count, min(occurred_at) AS first_event_at, max(occurred_at) AS last_event_at,
+		        coalesce(sum(weight * power(0.5, extract(epoch FROM (SELECT at FROM ref) - occurred_at) / @h)), 0) AS engagement,
+		        (SELECT at FROM ref) AS engagement_at,
+		        count(*) FILTER (WHERE kind = @purchase) AS purchases,
+		        coalesce(sum(value) FILTER (WHERE kind = @purchase), 0) AS purchase_total
+		   FROM e`,
+		map[string]any{"m": member, "stage": string(KindStageChanged), "purchase": string(KindPurchase),
+			"h": s.params.HalfLife.Seconds()}).Scan(&inc).Error
+	return inc, err
+}
+
+// Rebuild replaces a member's incremental fields with the ones recomputed from their
+// events, then refreshes the rest of the profile.
+func (s *Service) Rebuild(ctx context.Context, member int64) error {
+	inc, err := s.RebuildIncremental(ctx, member)
+	if err != nil {
+		return err
+	}
+	err = db.Conn(ctx, s.db).Exec(
+		`UPDATE crm_profiles SET event_count = ?, first_event_at = ?, last_event_at = ?, engagement = ?, engagement_at = ?,
+		        purchases = ?, purchase_total = ?, updated_at = now() WHERE member_id = ?`,
+		inc.EventCount, inc.FirstEventAt, inc.LastEventAt, inc.Engagement, inc.EngagementAt, inc.Purchases, inc.PurchaseTotal, member).Error
+	if err != nil {
+		return fmt.Errorf("rebuild %d: %w", member, err)
+	}
+	return s.RefreshMember(ctx, member)
+}
+
+// RefreshAll refreshes every profile in batches (calling progress after each), then
+// the figures that compare members with each other: RFM quintiles and segment names,
+// CLV percentile and the core-member flag (top 20 % by value, the 80/20 rule), and
+// re-bases every engagement score to now.
+func (s *Service) RefreshAll(ctx context.Context, progress func(done, total int64)) error {
+	var total int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM crm_profiles WHERE NOT erased`).Scan(&total).Error; err != nil {
+		return err
+	}
+	var after, done int64
+	for {
+		var ids []int64
+		if err := s.db.WithContext(ctx).Raw(`SELECT member_id FROM crm_profiles WHERE member_id > ? AND NOT erased ORDER BY member_id LIMIT 500`, after).
+			Scan(&ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			break
+		}
+		for _, id := range ids {
+			if err := s.RefreshMember(ctx, id); err != nil {
+				return fmt.Errorf("refresh %d: %w", id, err)
+			}
+		}
+		after, done = ids[len(ids)-1], done+int64(len(ids))
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	return s.rankAll(ctx)
+}
+
+// rankAll sets the figures relative to all members in one statement.
+func (s *Service) rankAll(ctx context.Context) error {
+	now := s.now()
+	return s.db.WithContext(ctx).Exec(
+		`UPDATE crm_profiles p SET r_score = q.r, f_score = q.f, m_score = q.m, clv_percentile = q.cp, core_member = q.core,
+		        rfm_segment = `+rfmCaseSQL("q.r", "q.f", "q.m")+`,
+		        engagement = p.engagement * power(0.5, greatest(0, extract(epoch FROM CAST(@now AS timestamptz) - p.engagement_at)) / @h),
+		        engagement_at = CASE WHEN p.engagement_at IS NULL THEN NULL ELSE CAST(@now AS timestamptz) END
+		   FROM (SELECT member_id,
+		                ntile(5) OVER (ORDER BY last_event_at NULLS FIRST, member_id) AS r,
+		                ntile(5) OVER (ORDER BY events_90d, member_id) AS f,
+		                ntile(5) OVER (ORDER BY monetary_365d, member_id) AS m,
+		                floor(percent_rank() OVER (ORDER BY clv) * 100)::int AS cp,
+		                cume_dist() OVER (ORDER BY clv DESC, engagement * power(0.5, greatest(0, extract(epoch FROM CAST(@now AS timestamptz) - engagement_at)) / @h) DESC NULLS LAST) <= 0.2 AS core
+		           FROM crm_profiles WHERE NOT erased) q
+		  WHERE p.member_id = q.member_id`,
+		map[string]any{"now": now, "h": s.params.HalfLife.Seconds()}).Error
+}
+
+// rfmRules name RFM cells; RFMSegment and the SQL of rankAll are both made from them.
+var rfmRules = []struct {
+	name       string
+	rMin, rMax int
+	fMin, fMax int
+	mMin       int
+}{
+	{"champions", 4, 5, 4, 5, 4},
+	{"loyal", 3, 5, 4, 5, 0},
+	{"new", 4, 5, 0, 1, 0},
+	{"potential_loyalist", 4, 5, 2, 5, 0},
+	{"at_risk", 0, 2, 3, 5, 0},
+	{"hibernating", 0, 2, 0, 2, 0},
+}
+
+func rfmCaseSQL(r, f, m string) string {
+	var b strings.Builder
+	b.WriteString("CASE")
+	for _, x := range rfmRules {
+		fmt.Fprintf(&b, " WHEN %s BETWEEN %d AND %d AND %s BETWEEN %d AND %d AND %s >= %d THEN '%s'",
+			r, x.rMin, x.rMax, f, x.fMin, x.fMax, m, x.mMin, x.name)
+	}
+	b.WriteString(" ELSE 'needs_attention' END")
+	return b.String()
+}
+
+// At decays the incremental engagement score to t, so two readings taken at
+// different reference times can be compared.
+func (i Incremental) At(t time.Time, halfLife time.Duration) float64 {
+	if i.EngagementAt == nil {
+		return 0
+	}
+	return i.Engagement * decay(t.Sub(*i.EngagementAt), halfLife)
+}

@@ -1,0 +1,221 @@
+package crm
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hearth-community/hearth/internal/apperr"
+	"github.com/hearth-community/hearth/internal/web"
+)
+
+// Handlers are the CRM's HTTP face.
+type Handlers struct {
+	svc     *Service
+	srv     *web.Server
+	privacy *Privacy
+}
+
+// NewHandlers binds the CRM service to the web server.
+func NewHandlers(svc *Service, srv *web.Server, pv *Privacy) *Handlers {
+	return &Handlers{svc: svc, srv: srv, privacy: pv}
+}
+
+// Routes registers the CRM API and pages. Staff views need marketer or admin; a
+// member's own data needs only that they are logged in.
+func (h *Handlers) Routes(app *fiber.App) {
+	staff := web.RequireRole("marketer", "admin")
+	api := app.Group("/api/v1")
+	api.Get("/crm/members/:id", staff, h.apiMember)
+	api.Post("/crm/members/:id/notes", staff, h.apiAddNote)
+	api.Get("/me/data", web.RequireUser, h.apiOwnData)
+	api.Put("/me/consent", web.RequireUser, h.apiConsent)
+	api.Get("/me/export", web.RequireUser, h.apiExport)
+	api.Post("/me/erase", web.RequireUser, h.apiErase)
+
+	app.Get("/crm/members/:id", staff, h.memberPage)
+	app.Post("/crm/members/:id/notes", staff, h.notePost)
+	app.Get("/me/data", web.RequireUser, h.ownPage)
+	app.Post("/me/consent", web.RequireUser, h.consentPost)
+	app.Get("/me/export", web.RequireUser, h.exportDownload)
+	app.Post("/me/erase", web.RequireUser, h.erasePost)
+}
+
+func actor(c *fiber.Ctx) Actor {
+	if p := web.CurrentUser(c); p != nil {
+		return Actor{ID: p.ID, Role: p.Role}
+	}
+	return Actor{}
+}
+
+func memberID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.New(apperr.NotFound, "error.not_found")
+	}
+	return id, nil
+}
+
+func (h *Handlers) apiMember(c *fiber.Ctx) error {
+	id, err := memberID(c)
+	if err != nil {
+		return err
+	}
+	m, err := h.svc.Member(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(m)
+}
+
+type noteBody struct {
+	Body string `json:"body"`
+}
+
+func (h *Handlers) apiAddNote(c *fiber.Ctx) error {
+	id, err := memberID(c)
+	if err != nil {
+		return err
+	}
+	var in noteBody
+	if err := web.BindJSON(c, &in); err != nil {
+		return err
+	}
+	n, err := h.svc.AddNote(c.UserContext(), actor(c), id, in.Body)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(n)
+}
+
+func (h *Handlers) apiOwnData(c *fiber.Ctx) error {
+	a := actor(c)
+	m, err := h.svc.Member(c.UserContext(), a, a.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(m)
+}
+
+func (h *Handlers) apiConsent(c *fiber.Ctx) error {
+	var in Consent
+	if err := web.BindJSON(c, &in); err != nil {
+		return err
+	}
+	p, err := h.svc.SetConsent(c.UserContext(), actor(c), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"email": p.ConsentEmail, "in_app": p.ConsentInapp})
+}
+
+func (h *Handlers) apiExport(c *fiber.Ctx) error {
+	data, err := h.svc.Export(c.UserContext(), actor(c), h.privacy)
+	if err != nil {
+		return err
+	}
+	return c.JSON(data)
+}
+
+type eraseBody struct {
+	Confirm bool `json:"confirm"`
+}
+
+func (h *Handlers) apiErase(c *fiber.Ctx) error {
+	var in eraseBody
+	if err := web.BindJSON(c, &in); err != nil {
+		return err
+	}
+	if !in.Confirm {
+		return apperr.New(apperr.Invalid, "error.invalid").WithField("confirm", "crm.err.confirm")
+	}
+	if err := h.svc.Erase(c.UserContext(), actor(c), h.privacy); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (h *Handlers) memberPage(c *fiber.Ctx) error {
+	id, err := memberID(c)
+	if err != nil {
+		return err
+	}
+	m, err := h.svc.Member(c.UserContext(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	return h.srv.RenderView(c, fiber.StatusOK, "crm_member", &web.View{Title: m.Identity.DisplayName, NoTitleT: true, Data: m})
+}
+
+func (h *Handlers) notePost(c *fiber.Ctx) error {
+	id, err := memberID(c)
+	if err != nil {
+		return err
+	}
+	if _, err := h.svc.AddNote(c.UserContext(), actor(c), id, c.FormValue("body")); err != nil {
+		if !apperr.Is(err, apperr.Invalid) {
+			return err
+		}
+		h.srv.SetFlash(c, "crm.note_empty")
+	}
+	return c.Redirect("/crm/members/"+strconv.FormatInt(id, 10)+"#notes", fiber.StatusSeeOther)
+}
+
+func (h *Handlers) ownPage(c *fiber.Ctx) error {
+	a := actor(c)
+	m, err := h.svc.Member(c.UserContext(), a, a.ID)
+	if err != nil {
+		return err
+	}
+	return h.srv.RenderView(c, fiber.StatusOK, "my_data", &web.View{Title: "crm.my_data", Data: m})
+}
+
+func (h *Handlers) consentPost(c *fiber.Ctx) error {
+	email, inapp := c.FormValue("email") == "on", c.FormValue("in_app") == "on"
+	if _, err := h.svc.SetConsent(c.UserContext(), actor(c), Consent{Email: &email, InApp: &inapp}); err != nil {
+		return err
+	}
+	h.srv.SetFlash(c, "crm.consent_saved")
+	return c.Redirect("/me/data", fiber.StatusSeeOther)
+}
+
+func (h *Handlers) exportDownload(c *fiber.Ctx) error {
+	data, err := h.svc.Export(c.UserContext(), actor(c), h.privacy)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(data, "", "  ")
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="hearth-my-data.json"`)
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Send(b)
+}
+
+// erasePost erases the account after the member typed the confirmation word of their
+// language (ERASE / 删除), then signs them out.
+func (h *Handlers) erasePost(c *fiber.Ctx) error {
+	word := strings.TrimSpace(c.FormValue("confirm"))
+	if word != h.srv.Localizer(c).T("crm.erase_word") {
+		a := actor(c)
+		m, err := h.svc.Member(c.UserContext(), a, a.ID)
+		if err != nil {
+			return err
+		}
+		loc := h.srv.Localizer(c)
+		return h.srv.RenderView(c, fiber.StatusUnprocessableEntity, "my_data", &web.View{Title: "crm.my_data", Data: m,
+			Errors: map[string]string{"confirm": loc.T("crm.err.confirm")}, Error: loc.T("error.invalid")})
+	}
+	if err := h.svc.Erase(c.UserContext(), actor(c), h.privacy); err != nil {
+		return err
+	}
+	for _, n := range []string{"hearth_access", "hearth_refresh"} {
+		c.Cookie(&fiber.Cookie{Name: n, Value: "", Path: "/", Expires: time.Unix(1, 0), MaxAge: -1, HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode})
+	}
+	h.srv.SetFlash(c, "crm.erased")
+	return c.Redirect("/", fiber.StatusSeeOther)
+}
