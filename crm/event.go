@@ -32,6 +32,8 @@ const (
 	KindIdeaCreated      Kind = "feedback.idea_created"
 	KindIdeaVoted        Kind = "feedback.idea_voted"
 	KindPurchase         Kind = "shop.purchase"
+	KindAnswerRated      Kind = "forum.answer_rated" // value 1 = helpful, 0 = not
+	KindNPSAnswered      Kind = "crm.nps_answered"   // value 0–10
 	KindStageChanged     Kind = "crm.stage_changed"
 )
 
@@ -50,6 +52,8 @@ var Weights = map[Kind]float64{
 	KindLoggedIn:         0.2,
 	KindRegistered:       1,
 	KindPurchase:         4,
+	KindAnswerRated:      0.5,
+	KindNPSAnswered:      0.5,
 	// a stage change is a fact about the member, not something they did
 	KindStageChanged: 0,
 }

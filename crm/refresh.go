@@ -49,6 +49,20 @@ func (s *Service) RefreshMember(ctx context.Context, member int64) error {
 			member, string(KindStageChanged), now, now).Scan(&w.EventsPrev90d).Error; err != nil {
 			return err
 		}
+		// satisfaction (CSAT: share of answers rated helpful, last year) and the latest
+		// NPS answer are kept apart from loyalty, which repeat behaviour measures
+		var sat struct {
+			CSAT *float64
+			NPS  *int
+		}
+		if err := conn.Raw(
+			`SELECT (SELECT 100 * avg(value) FROM (SELECT DISTINCT ON (subject_id) value FROM crm_events
+			            WHERE member_id = @m AND kind = @rated AND occurred_at > CAST(@now AS timestamptz) - interval '365 days'
+			            ORDER BY subject_id, occurred_at DESC) latest) AS csat,
+			        (SELECT value::int FROM crm_events WHERE member_id = @m AND kind = @nps ORDER BY occurred_at DESC LIMIT 1) AS nps`,
+			map[string]any{"m": member, "now": now, "rated": string(KindAnswerRated), "nps": string(KindNPSAnswered)}).Scan(&sat).Error; err != nil {
+			return err
+		}
 		if err := conn.Raw(`SELECT coalesce(sum(amount), 0) FROM crm_purchases WHERE member_id = ? AND occurred_at > CAST(? AS timestamptz) - interval '365 days'`,
 			member, now).Scan(&w.Monetary365d).Error; err != nil {
 			return err
@@ -81,7 +95,7 @@ func (s *Service) RefreshMember(ctx context.Context, member int64) error {
 		cols := map[string]any{"events_90d": w.Events90d, "events_prev_90d": w.EventsPrev90d, "monetary_365d": w.Monetary365d,
 			"churn_risk": churn, "clv": clv, "advocate": w.Accepted365d >= s.params.AdvocateAnswers,
 			"interests": pq.StringArray(tags), "interest_weights": string(wj), "factors": string(factors),
-			"refreshed_at": now, "updated_at": now}
+			"refreshed_at": now, "updated_at": now, "csat": sat.CSAT, "nps": sat.NPS}
 		if stage != p.Stage {
 			cols["stage"], cols["stage_since"] = string(stage), now
 			if err := conn.Exec(`INSERT INTO crm_stage_history (member_id, from_stage, to_stage, reason, changed_at) VALUES (?, ?, ?, ?, ?)`,

@@ -35,6 +35,7 @@ func (h *Handlers) Routes(app *fiber.App) {
 	api.Put("/me/consent", web.RequireUser, h.apiConsent)
 	api.Get("/me/export", web.RequireUser, h.apiExport)
 	api.Post("/me/erase", web.RequireUser, h.apiErase)
+	api.Post("/me/nps", web.RequireUser, h.apiNPS)
 
 	app.Get("/crm/members/:id", staff, h.memberPage)
 	app.Post("/crm/members/:id/notes", staff, h.notePost)
@@ -42,6 +43,7 @@ func (h *Handlers) Routes(app *fiber.App) {
 	app.Post("/me/consent", web.RequireUser, h.consentPost)
 	app.Get("/me/export", web.RequireUser, h.exportDownload)
 	app.Post("/me/erase", web.RequireUser, h.erasePost)
+	app.Post("/me/nps", web.RequireUser, h.npsPost)
 }
 
 func actor(c *fiber.Ctx) Actor {
@@ -218,4 +220,34 @@ func (h *Handlers) erasePost(c *fiber.Ctx) error {
 	}
 	h.srv.SetFlash(c, "crm.erased")
 	return c.Redirect("/", fiber.StatusSeeOther)
+}
+
+type npsBody struct {
+	Score *int `json:"score"`
+}
+
+func (h *Handlers) apiNPS(c *fiber.Ctx) error {
+	var in npsBody
+	if err := web.BindJSON(c, &in); err != nil {
+		return err
+	}
+	if in.Score == nil {
+		return apperr.New(apperr.Invalid, "error.invalid").WithField("score", "crm.err.nps")
+	}
+	if err := h.svc.AnswerNPS(c.UserContext(), actor(c), *in.Score); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (h *Handlers) npsPost(c *fiber.Ctx) error {
+	score, err := strconv.Atoi(c.FormValue("score"))
+	if err != nil {
+		score = -1
+	}
+	if err := h.svc.AnswerNPS(c.UserContext(), actor(c), score); err != nil {
+		return err
+	}
+	h.srv.SetFlash(c, "crm.nps_saved")
+	return c.Redirect("/me/data", fiber.StatusSeeOther)
 }

@@ -177,3 +177,17 @@ func (s *Service) SetConsent(ctx context.Context, a Actor, c Consent) (*Profile,
 
 // ErrErased is returned for work on an erased member.
 var ErrErased = errors.New("crm: member erased")
+
+// AnswerNPS records a member's answer to the NPS survey (0–10) as an event; the
+// profile's NPS is the latest answer.
+func (s *Service) AnswerNPS(ctx context.Context, a Actor, score int) error {
+	if a.ID == 0 {
+		return apperr.New(apperr.Unauthenticated, "error.unauthenticated")
+	}
+	if score < 0 || score > 10 {
+		return apperr.New(apperr.Invalid, "error.invalid").WithField("score", "crm.err.nps")
+	}
+	return db.InTx(ctx, s.db, func(ctx context.Context) error {
+		return Append(ctx, s.db, Event{MemberID: a.ID, Kind: KindNPSAnswered, SubjectType: "survey", Value: float64(score), OccurredAt: s.now()})
+	})
+}

@@ -153,3 +153,41 @@ func (h *Handlers) categoryUpdateSubmit(c *fiber.Ctx) error {
 	h.srv.SetFlash(c, "forum.flash.saved")
 	return c.Redirect("/admin/categories", fiber.StatusSeeOther)
 }
+
+type rateBody struct {
+	Helpful *bool `json:"helpful"`
+}
+
+func (h *Handlers) apiRate(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in rateBody
+	if err := web.BindJSON(c, &in); err != nil {
+		return err
+	}
+	if in.Helpful == nil {
+		return apperr.New(apperr.Invalid, "error.invalid").WithField("helpful", "field.required")
+	}
+	if err := h.svc.RateAnswer(c.UserContext(), actor(c), id, *in.Helpful); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"helpful": *in.Helpful})
+}
+
+func (h *Handlers) rateSubmit(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	helpful := c.FormValue("helpful") == "yes"
+	if !helpful && c.FormValue("helpful") != "no" {
+		return apperr.New(apperr.Invalid, "error.invalid").WithField("helpful", "field.required")
+	}
+	if err := h.svc.RateAnswer(c.UserContext(), actor(c), id, helpful); err != nil {
+		return err
+	}
+	h.srv.SetFlash(c, "forum.flash.rated")
+	return c.Redirect("/t/"+strconv.FormatInt(id, 10), fiber.StatusSeeOther)
+}

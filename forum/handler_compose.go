@@ -92,12 +92,12 @@ func (h *Handlers) replyPage(c *fiber.Ctx) error {
 		return err
 	}
 	a := actor(c)
-	v, err := h.svc.Thread(c.UserContext(), a, id, 1)
+	t, err := h.svc.ThreadInfo(c.UserContext(), a, id)
 	if err != nil {
 		return err
 	}
 	form := map[string]string{"key": newKey()}
-	d := &composeData{Thread: v.Thread}
+	d := &composeData{Thread: t}
 	if q := c.QueryInt("quote"); q > 0 {
 		p, err := h.svc.VisiblePost(c.UserContext(), a, int64(q))
 		if err != nil {
@@ -132,12 +132,12 @@ func (h *Handlers) replySubmit(c *fiber.Ctx) error {
 	}
 	p, _, err := h.svc.Reply(c.UserContext(), a, id, in, c.FormValue("key"))
 	if err != nil {
-		v, terr := h.svc.Thread(c.UserContext(), a, id, 1)
+		t, terr := h.svc.ThreadInfo(c.UserContext(), a, id)
 		if terr != nil {
 			return terr
 		}
 		form := map[string]string{"key": c.FormValue("key"), "body": in.Body, "reply_to": c.FormValue("reply_to")}
-		return h.formError(c, "reply", &web.View{Title: "compose.reply_title", Form: form, Data: &composeData{Thread: v.Thread}}, err)
+		return h.formError(c, "reply", &web.View{Title: "compose.reply_title", Form: form, Data: &composeData{Thread: t}}, err)
 	}
 	t, err := h.svc.threadOf(c, p)
 	if err != nil {

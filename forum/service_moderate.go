@@ -113,8 +113,10 @@ func (s *Service) ModeratePost(ctx context.Context, a Actor, postID int64, ch Po
 			if err := s.store.setThread(ctx, t.ID, map[string]any{"accepted_post_id": nil}); err != nil {
 				return err
 			}
-			if err := s.store.addStats(ctx, p.AuthorID, -RepPerAccepted, 0, 0, -1); err != nil {
-				return err
+			if p.AuthorID != t.AuthorID {
+				if err := s.store.addStats(ctx, p.AuthorID, -RepPerAccepted, 0, 0, -1); err != nil {
+					return err
+				}
 			}
 		}
 		if err := s.store.recount(ctx, t.ID); err != nil {

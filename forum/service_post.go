@@ -75,7 +75,7 @@ func (s *Service) CreateThread(ctx context.Context, a Actor, in NewThread, key s
 		if err := s.enqueue(ctx, TopicIndexThread, map[string]int64{"thread_id": t.ID}); err != nil {
 			return err
 		}
-		return s.notifyMentions(ctx, a.ID, p, in.Body)
+		return s.notifyMentions(ctx, a.ID, c, p, in.Body)
 	})
 	if err != nil {
 		return nil, false, err
@@ -168,7 +168,7 @@ func (s *Service) Reply(ctx context.Context, a Actor, threadID int64, in NewRepl
 				return err
 			}
 		}
-		return s.notifyMentions(ctx, a.ID, p, in.Body)
+		return s.notifyMentions(ctx, a.ID, c, p, in.Body)
 	})
 	if err != nil {
 		return nil, false, err
@@ -178,14 +178,15 @@ func (s *Service) Reply(ctx context.Context, a Actor, threadID int64, in NewRepl
 }
 
 // notifyMentions writes one notification outbox row per member @mentioned in body
-// (never the author), for the notification worker to deliver.
-func (s *Service) notifyMentions(ctx context.Context, author int64, p *Post, body string) error {
-	ids, err := s.store.membersByHandle(ctx, s.render.Mentions(body))
+// who may read the category (never the author), for the notification worker.
+func (s *Service) notifyMentions(ctx context.Context, author int64, c *Category, p *Post, body string) error {
+	members, err := s.store.membersByHandle(ctx, s.render.Mentions(body))
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if id == author {
+	for _, m := range members {
+		id := m.ID
+		if id == author || !c.CanRead(m.Role) {
 			continue
 		}
 		if err := s.enqueue(ctx, TopicNotifyMention, map[string]int64{"member_id": id, "post_id": p.ID, "by": author}); err != nil {

@@ -50,8 +50,12 @@ func (s *Service) Profile(ctx context.Context, a Actor, handle string) (*Profile
 	}
 	res := db.Conn(ctx, s.db).Raw(
 		`SELECT u.id, u.handle, u.display_name, u.role, u.created_at AS joined_at,
-		        coalesce(ms.reputation, 0) AS reputation, coalesce(ms.threads, 0) AS threads,
-		        coalesce(ms.replies, 0) AS replies, coalesce(ms.accepted, 0) AS accepted
+		        coalesce(ms.reputation, 0) AS reputation, coalesce(ms.accepted, 0) AS accepted,
+		        -- counted live so hidden and deleted content never shows in a count
+		        (SELECT count(*) FROM forum_threads t WHERE t.author_id = u.id AND NOT t.hidden AND t.deleted_at IS NULL) AS threads,
+		        (SELECT count(*) FROM forum_posts p JOIN forum_threads t ON t.id = p.thread_id
+		          WHERE p.author_id = u.id AND p.number > 1 AND NOT p.hidden AND p.deleted_at IS NULL
+		            AND NOT t.hidden AND t.deleted_at IS NULL) AS replies
 		   FROM users u LEFT JOIN forum_member_stats ms ON ms.member_id = u.id
 		  WHERE lower(u.handle) = lower(?)`, handle).Scan(&row)
 	if res.Error != nil {

@@ -96,7 +96,7 @@ func (s *Service) Accept(ctx context.Context, a Actor, threadID, postID int64) (
 				return nil
 			}
 			old, err := s.store.post(ctx, *t.AcceptedPostID, false)
-			if err == nil {
+			if err == nil && old.AuthorID != t.AuthorID { // self-answers never earned points
 				if err := s.store.addStats(ctx, old.AuthorID, -RepPerAccepted, 0, 0, -1); err != nil {
 					return err
 				}
@@ -114,6 +114,9 @@ func (s *Service) Accept(ctx context.Context, a Actor, threadID, postID int64) (
 		}
 		if p == nil {
 			return nil
+		}
+		if p.AuthorID == t.AuthorID {
+			return nil // accepting one's own answer solves the question but earns nothing
 		}
 		if err := s.store.addStats(ctx, p.AuthorID, RepPerAccepted, 0, 0, 1); err != nil {
 			return err

@@ -135,6 +135,9 @@ type ThreadView struct {
 	CanReply    bool `json:"can_reply"`
 	CanModerate bool `json:"can_moderate"`
 	CanAccept   bool `json:"can_accept"`
+	// CanRate: the asker may say whether the accepted answer helped; Rated is their answer.
+	CanRate bool  `json:"can_rate"`
+	Rated   *bool `json:"rated,omitempty"`
 }
 
 // Thread returns page (1-based) of a thread's posts, counts the view, and moves the
@@ -170,6 +173,12 @@ func (s *Service) Thread(ctx context.Context, a Actor, id int64, page int) (*Thr
 		}
 	}
 	s.views.add(t.ID)
+	if a.Member() && a.ID == t.AuthorID && t.AcceptedPostID != nil {
+		v.CanRate = true
+		if v.Rated, err = s.Rating(ctx, a.ID, t.ID); err != nil {
+			return nil, err
+		}
+	}
 	if a.Member() {
 		if v.LastRead, err = s.store.lastRead(ctx, a.ID, t.ID); err != nil {
 			return nil, err
@@ -212,4 +221,11 @@ func (s *Service) EditablePost(ctx context.Context, a Actor, id int64) (*Post, *
 	}
 	t, err := s.store.thread(ctx, p.ThreadID, false)
 	return p, t, notFound(err)
+}
+
+// ThreadInfo returns a thread a may read, without counting a view or moving the
+// read position (for compose pages).
+func (s *Service) ThreadInfo(ctx context.Context, a Actor, id int64) (*Thread, error) {
+	t, _, err := s.readableThread(ctx, a, id, false)
+	return t, err
 }

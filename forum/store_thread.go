@@ -276,14 +276,20 @@ func (s *Store) addStats(ctx context.Context, member int64, rep, threads, replie
 		member, rep, threads, replies, accepted).Error
 }
 
-// membersByHandle resolves @handles to member ids (unknown handles are dropped).
-func (s *Store) membersByHandle(ctx context.Context, handles []string) ([]int64, error) {
+// mentioned is a member found by @handle, with the role that decides what they may read.
+type mentioned struct {
+	ID   int64
+	Role string
+}
+
+// membersByHandle resolves @handles to members (unknown handles are dropped).
+func (s *Store) membersByHandle(ctx context.Context, handles []string) ([]mentioned, error) {
 	if len(handles) == 0 {
 		return nil, nil
 	}
-	var ids []int64
-	err := db.Conn(ctx, s.db).Raw(`SELECT id FROM users WHERE lower(handle) = ANY(?)`, pq.StringArray(handles)).Scan(&ids).Error
-	return ids, err
+	var out []mentioned
+	err := db.Conn(ctx, s.db).Raw(`SELECT id, role FROM users WHERE lower(handle) = ANY(?)`, pq.StringArray(handles)).Scan(&out).Error
+	return out, err
 }
 
 // claimIdempotency records key for member; if the key was used before it returns the

@@ -58,6 +58,13 @@ var funcs = template.FuncMap{
 		}
 		return out
 	},
+	"deref": func(b *bool) bool { return b != nil && *b },
+	"derefInt": func(n *int) int {
+		if n == nil {
+			return -1
+		}
+		return *n
+	},
 	"list": func(s ...string) []string { return s },
 	"dict": func(kv ...any) map[string]any {
 		m := make(map[string]any, len(kv)/2)
