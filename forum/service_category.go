@@ -81,6 +81,7 @@ func (s *Service) CreateCategory(ctx context.Context, a Actor, in CategoryInput)
 	c := &Category{Slug: in.Slug, Name: in.Name, NameZh: in.NameZh, Description: in.Description,
 		Position: in.Position, ReadRoles: in.ReadRoles, PostRoles: in.PostRoles}
 	err := db.Conn(ctx, s.db).Select("Slug", "Name", "NameZh", "Description", "Position", "ReadRoles", "PostRoles").Create(c).Error
+	s.store.invalidateCategories()
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return nil, apperr.New(apperr.Conflict, "error.conflict").WithField("slug", "forum.err.slug_taken")
 	}
@@ -122,6 +123,7 @@ func (s *Service) UpdateCategory(ctx context.Context, a Actor, id int64, in Cate
 	res := db.Conn(ctx, s.db).Model(&Category{}).Where("id = ?", id).Updates(map[string]any{
 		"slug": in.Slug, "name": in.Name, "name_zh": in.NameZh, "description": in.Description,
 		"position": in.Position, "read_roles": pqArray(in.ReadRoles), "post_roles": pqArray(in.PostRoles), "updated_at": s.now()})
+	s.store.invalidateCategories()
 	if errors.Is(res.Error, gorm.ErrDuplicatedKey) {
 		return nil, apperr.New(apperr.Conflict, "error.conflict").WithField("slug", "forum.err.slug_taken")
 	}

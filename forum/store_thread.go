@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/lib/pq"
@@ -90,21 +91,25 @@ func (s *Store) thread(ctx context.Context, id int64, lock bool) (*Thread, error
 }
 
 func (s *Store) category(ctx context.Context, id int64) (*Category, error) {
-	var c Category
-	err := db.Conn(ctx, s.db).Take(&c, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, errNotFound
-	}
-	return &c, err
+	return s.findCategory(ctx, func(c *Category) bool { return c.ID == id })
 }
 
 func (s *Store) categoryBySlug(ctx context.Context, slug string) (*Category, error) {
-	var c Category
-	err := db.Conn(ctx, s.db).Where("slug = ?", slug).Take(&c).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, errNotFound
+	return s.findCategory(ctx, func(c *Category) bool { return c.Slug == slug })
+}
+
+func (s *Store) findCategory(ctx context.Context, match func(*Category) bool) (*Category, error) {
+	cats, err := s.Categories(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return &c, err
+	for i := range cats {
+		if match(&cats[i]) {
+			c := cats[i]
+			return &c, nil
+		}
+	}
+	return nil, errNotFound
 }
 
 func (s *Store) insertThread(ctx context.Context, t *Thread) error {
@@ -192,8 +197,11 @@ const postCols = `p.id, p.thread_id, p.number, p.author_id, p.reply_to_post_id, 
 // reputation and the viewer's own reactions. Hidden and deleted posts are left out
 // unless withHidden (moderators).
 func (s *Store) posts(ctx context.Context, threadID int64, from, to int, viewer int64, withHidden bool) ([]*Post, error) {
-	q := `SELECT ` + postCols + `,
-	        ARRAY(SELECT r.kind FROM forum_reactions r WHERE r.post_id = p.id AND r.member_id = ?) AS mine
+	mine := `'{}'::text[]` // visitors have no reactions: spare the subquery
+	if viewer != 0 {
+		mine = `ARRAY(SELECT r.kind FROM forum_reactions r WHERE r.post_id = p.id AND r.member_id = ` + strconv.FormatInt(viewer, 10) + `)`
+	}
+	q := `SELECT ` + postCols + `, ` + mine + ` AS mine
 	      FROM forum_posts p JOIN users u ON u.id = p.author_id
 	      LEFT JOIN forum_member_stats ms ON ms.member_id = p.author_id
 	      WHERE p.thread_id = ? AND p.number BETWEEN ? AND ?`
@@ -202,7 +210,7 @@ func (s *Store) posts(ctx context.Context, threadID int64, from, to int, viewer 
 	}
 	q += ` ORDER BY p.number`
 	var rows []postRow
-	if err := db.Conn(ctx, s.db).Raw(q, viewer, threadID, from, to).Scan(&rows).Error; err != nil {
+	if err := db.Conn(ctx, s.db).Raw(q, threadID, from, to).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make([]*Post, len(rows))
