@@ -110,6 +110,9 @@ func Append(ctx context.Context, base *gorm.DB, e Event) error {
 		return err
 	}
 	conn := db.Conn(ctx, base)
+	if err := enqueueWebhooks(ctx, base, e); err != nil {
+		return fmt.Errorf("crm: webhooks: %w", err)
+	}
 	err = conn.Exec(
 		`INSERT INTO crm_events (member_id, kind, subject_type, subject_id, weight, value, occurred_at, detail)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

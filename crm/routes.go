@@ -35,6 +35,16 @@ func (h *Handlers) Routes(app *fiber.App) {
 	api.Put("/me/consent", web.RequireUser, h.apiConsent)
 	api.Get("/me/export", web.RequireUser, h.apiExport)
 	api.Post("/me/erase", web.RequireUser, h.apiErase)
+	// external data in (marketers, admins) and webhooks out: admins register endpoints
+	// and re-send; marketers may read endpoints and delivery logs
+	admin := web.RequireRole("admin")
+	api.Post("/crm/purchases", staff, h.apiImportPurchases)
+	api.Post("/crm/attributes", staff, h.apiImportAttributes)
+	api.Get("/crm/webhooks", staff, h.apiWebhooks)
+	api.Post("/crm/webhooks", admin, h.apiCreateWebhook)
+	api.Delete("/crm/webhooks/:id", admin, h.apiDeleteWebhook)
+	api.Get("/crm/webhooks/:id/deliveries", staff, h.apiDeliveries)
+	api.Post("/crm/webhooks/:id/deliveries/:delivery/resend", admin, h.apiResend)
 	api.Post("/me/nps", web.RequireUser, h.apiNPS)
 
 	app.Get("/crm/members/:id", staff, h.memberPage)
@@ -43,6 +53,10 @@ func (h *Handlers) Routes(app *fiber.App) {
 	app.Post("/me/consent", web.RequireUser, h.consentPost)
 	app.Get("/me/export", web.RequireUser, h.exportDownload)
 	app.Post("/me/erase", web.RequireUser, h.erasePost)
+	app.Get("/admin/webhooks", staff, h.webhooksAdminPage)
+	app.Post("/admin/webhooks", admin, h.webhookCreatePost)
+	app.Post("/admin/webhooks/:id/delete", admin, h.webhookDeletePost)
+	app.Post("/admin/webhooks/:id/deliveries/:delivery/resend", admin, h.webhookResendPost)
 	app.Post("/me/nps", web.RequireUser, h.npsPost)
 }
 

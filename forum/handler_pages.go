@@ -138,7 +138,8 @@ func (h *Handlers) renderThread(c *fiber.Ctx, v *ThreadView, form *web.View) err
 	if v.Page > 1 {
 		view.Canonical += fmt.Sprintf("?page=%d", v.Page)
 	}
-	if v.FirstPost != nil {
+	view.Description = v.Thread.Excerpt
+	if view.Description == "" && v.FirstPost != nil { // threads written before excerpts were kept
 		view.Description = h.svc.render.Excerpt(v.FirstPost.Body, 160)
 	}
 	return h.srv.RenderView(c, status, "thread", view)

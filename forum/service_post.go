@@ -40,7 +40,8 @@ func (s *Service) CreateThread(ctx context.Context, a Actor, in NewThread, key s
 	if err != nil {
 		return nil, false, fmt.Errorf("render: %w", err)
 	}
-	t := &Thread{CategoryID: c.ID, AuthorID: a.ID, Kind: in.Kind, Title: in.Title, Slug: Slug(in.Title), Tags: in.Tags}
+	t := &Thread{CategoryID: c.ID, AuthorID: a.ID, Kind: in.Kind, Title: in.Title, Slug: Slug(in.Title), Tags: in.Tags,
+		Excerpt: s.render.Excerpt(in.Body, 160)}
 	created := true
 	err = db.InTx(ctx, s.db, func(ctx context.Context) error {
 		if key != "" {
@@ -255,8 +256,8 @@ func (s *Service) EditPost(ctx context.Context, a Actor, postID int64, in PostEd
 		if err := s.store.setPost(ctx, p.ID, map[string]any{"body": in.Body, "body_html": html, "edited_at": now}); err != nil {
 			return err
 		}
-		if p.Number == 1 && (in.Title != nil || in.Tags != nil) {
-			cols := map[string]any{"edited_at": now}
+		if p.Number == 1 {
+			cols := map[string]any{"edited_at": now, "excerpt": s.render.Excerpt(in.Body, 160)}
 			if in.Title != nil {
 				cols["title"], cols["slug"] = *in.Title, Slug(*in.Title)
 			}

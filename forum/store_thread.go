@@ -70,7 +70,7 @@ func (r *threadRow) thread() *Thread {
 
 const threadCols = `t.id, t.category_id, t.author_id, t.kind, t.title, t.slug, t.tags, t.pinned, t.locked,
 	t.hidden, t.deleted_at, t.view_count, t.reply_count, t.score, t.accepted_post_id, t.last_post_number,
-	t.last_activity_at, t.created_at, t.edited_at, u.display_name AS author_name, u.handle AS author_handle`
+	t.last_activity_at, t.created_at, t.edited_at, t.excerpt, u.display_name AS author_name, u.handle AS author_handle`
 
 // thread reads one thread with its author; lock adds FOR UPDATE OF t, serialising
 // writers to the same thread (reply numbering, counters).
@@ -114,9 +114,9 @@ func (s *Store) findCategory(ctx context.Context, match func(*Category) bool) (*
 
 func (s *Store) insertThread(ctx context.Context, t *Thread) error {
 	return db.Conn(ctx, s.db).Raw(
-		`INSERT INTO forum_threads (category_id, author_id, kind, title, slug, tags, last_poster_id)
-		 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id, created_at, last_activity_at`,
-		t.CategoryID, t.AuthorID, string(t.Kind), t.Title, t.Slug, pq.StringArray(t.Tags), t.AuthorID).
+		`INSERT INTO forum_threads (category_id, author_id, kind, title, slug, tags, last_poster_id, excerpt)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id, created_at, last_activity_at`,
+		t.CategoryID, t.AuthorID, string(t.Kind), t.Title, t.Slug, pq.StringArray(t.Tags), t.AuthorID, t.Excerpt).
 		Row().Scan(&t.ID, &t.CreatedAt, &t.LastActivityAt)
 }
 

@@ -49,11 +49,21 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 
 // runSeed adds the demo community to the database; it is idempotent.
 func runSeed(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	e, _, err := open(ctx, args, getenv, stderr, true)
+	seedArgs, cfgArgs := splitFlags(args, "scale")
+	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := fs.Float64("scale", 0, "generate N × (100,000 members, 100,000 threads, 1,000,000 posts) for load tests")
+	if err := fs.Parse(seedArgs); err != nil {
+		return err
+	}
+	e, _, err := open(ctx, cfgArgs, getenv, stderr, true)
 	if err != nil {
 		return err
 	}
 	defer e.close()
+	if *n != 0 {
+		return runSeedScale(ctx, e, *n, stdout)
+	}
 	if err := e.migrate(ctx, nil); err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func open(ctx context.Context, args []string, getenv func(string) string, stderr
 		e.stops = append(e.stops, pg.Stop)
 		e.dbURL = pg.URL
 	}
-	if needSearch {
+	if needSearch && cfg.Search == "meilisearch" { // postgres: search.NewBackend falls back on a nil client
 		url, key := cfg.MeiliURL, cfg.MeiliKey
 		if url == "" {
 			ms, err := embedded.StartMeili(ctx, cfg.DataDir, e.log)
@@ -72,7 +72,7 @@ func open(ctx context.Context, args []string, getenv func(string) string, stderr
 			e.stops = append(e.stops, ms.Stop)
 			url, key = ms.URL, ms.Key
 		}
-		e.search = search.NewClient(url, key, "")
+		e.search = search.NewClient(url, key, cfg.MeiliPrefix)
 	}
 	if e.db, err = db.Open(ctx, e.dbURL, cfg.DBMaxConns); err != nil {
 		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)

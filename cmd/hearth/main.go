@@ -1,4 +1,4 @@
-// Command hearth is the one Hearth binary: serve, worker, migrate, seed, user, version.
+// Command hearth is the one Hearth binary: serve, worker, migrate, seed, reindex, user, version.
 package main
 
 import (
@@ -21,8 +21,12 @@ Usage:
   hearth [serve] [flags]            run the web server (and outbox workers); the default
   hearth worker [flags]             run outbox workers only (scale-out deployments)
   hearth migrate up|down|status     apply, roll back one, or list migrations
-  hearth seed [flags]               add the demo community (idempotent)
+  hearth seed [--scale N]           add the demo community (idempotent); --scale N generates
+                                    N × (100k members, 100k threads, 1M posts) for load tests
+  hearth bench-baseline --addr A    a bare Fiber handler doing one primary-key SELECT (benchmark ceiling)
   hearth user create --email E --role R [--name N] [--partner SLUG] [--password P]
+  hearth reindex [flags]            rebuild the search index from PostgreSQL (swapped in when complete)
+  hearth import purchases|attributes FILE.csv [--dry-run]   import shop orders or CRM attributes (all or nothing)
   hearth services --dir D --env-file F   start only a throw-away PostgreSQL and Meilisearch (tests)
   hearth version
 
@@ -68,8 +72,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runMigrate(ctx, args, getenv, stdout, stderr)
 	case "seed":
 		return runSeed(ctx, args, getenv, stdout, stderr)
+	case "reindex":
+		return runReindex(ctx, args, getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, args, getenv, stdout, stderr)
+	case "bench-baseline":
+		return runBenchBaseline(ctx, args, getenv, stdout, stderr)
+	case "import":
+		return runImport(ctx, args, getenv, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", cmd)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sync"
 	"time"
 
@@ -58,8 +59,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = w.Run(bg) }()
 	}
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); app.Janitor(bg, e.db, e.log, 10*time.Minute) }()
+	go func() {
+		defer wg.Done()
+		if workers > 0 { // search tasks are tracked where the workers run
+			a.SearchIndexer.Run(bg)
+		}
+	}()
 	go func() { defer wg.Done(); a.Forum.RunViewFlusher(bg, 5*time.Second) }()
 	go func() {
 		defer wg.Done()
@@ -94,7 +101,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // handlers lists the outbox topics this process consumes. Domains add theirs here
 // as they gain side effects (search indexing, notifications, e-mail, webhooks).
 func handlers(e *env, a *app.App) map[string]outbox.Handler {
-	return map[string]outbox.Handler{
+	hs := map[string]outbox.Handler{
 		crm.TopicProfile: func(ctx context.Context, m outbox.Message) error {
 			var p struct {
 				MemberID int64 `json:"member_id"`
@@ -104,7 +111,10 @@ func handlers(e *env, a *app.App) map[string]outbox.Handler {
 			}
 			return a.CRM.RefreshMember(ctx, p.MemberID)
 		},
+		crm.TopicWebhook: crm.NewWebhookSender(e.db, nil, e.log).Handle,
 	}
+	maps.Copy(hs, a.SearchIndexer.Handlers())
+	return hs
 }
 
 // crmRefreshEvery is how often every profile's decayed scores, quintiles and
@@ -143,8 +153,9 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = w.Run(ctx) }()
 	}
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); app.Janitor(ctx, e.db, e.log, 10*time.Minute) }()
+	go func() { defer wg.Done(); a.SearchIndexer.Run(ctx) }()
 	go func() { defer wg.Done(); a.CRM.Schedule(ctx, e.log, crmRefreshEvery) }()
 	e.log.Info("hearth worker running", "workers", n)
 	wg.Wait()

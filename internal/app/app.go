@@ -46,6 +46,10 @@ type App struct {
 	CRM      *crm.Service
 	Privacy  *crm.Privacy
 	Registry *prometheus.Registry
+	// Search answers queries; SearchIndexer is the outbox side (handlers and tracker)
+	// that the processes running workers start.
+	Search        *search.Service
+	SearchIndexer *search.Indexer
 }
 
 // Build wires every domain onto a new web server.
@@ -85,6 +89,13 @@ func Build(d Deps) (*App, error) {
 	privacy := &crm.Privacy{}
 	privacy.RegisterExporter("posts", forumSvc.ExportMember)
 	privacy.RegisterEraser(authSvc.EraseAccount)
+	privacy.RegisterEraser(crmSvc.EraseWebhookData)
+
+	// Meilisearch when configured, PostgreSQL full-text search otherwise (HEARTH_SEARCH).
+	searchBackend := search.NewBackend(d.DB, d.Search)
+	searchSvc := search.NewService(d.DB, searchBackend)
+	indexer := search.NewIndexer(d.DB, searchBackend, search.ForumKinds(d.DB), d.Logger, srv.Registry)
+	privacy.RegisterEraser(searchSvc.ReindexMember)
 
 	// Order matters: who is asking, then their language and CSRF, then the routes.
 	srv.App.Use(authH.Middleware)
@@ -92,11 +103,12 @@ func Build(d Deps) (*App, error) {
 	authH.Routes(srv.App)
 	forum.NewHandlers(forumSvc, srv, cfg.BaseURL).Routes(srv.App)
 	crm.NewHandlers(crmSvc, srv, privacy).Routes(srv.App)
+	search.NewHandlers(searchSvc, srv).Routes(srv.App)
 	srv.App.Get("/api/v1/openapi.json", web.OpenAPI)
 	srv.App.Use(web.NotFound)
 
 	return &App{Server: srv, Auth: authSvc, Forum: forumSvc, Forums: forumStore, CRM: crmSvc, Privacy: privacy,
-		Partners: partners.NewStore(d.DB), Registry: srv.Registry}, nil
+		Partners: partners.NewStore(d.DB), Registry: srv.Registry, Search: searchSvc, SearchIndexer: indexer}, nil
 }
 
 // Janitor runs periodic housekeeping until ctx ends: expired rate-limit windows and

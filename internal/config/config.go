@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,8 @@ type Config struct {
 	DatabaseURL    string        // DATABASE_URL; empty = private embedded PostgreSQL
 	MeiliURL       string        // MEILI_URL; empty = private embedded Meilisearch
 	MeiliKey       string        // MEILI_MASTER_KEY
+	MeiliPrefix    string        // MEILI_INDEX_PREFIX: namespaces index names on a shared server
+	Search         string        // HEARTH_SEARCH: meilisearch, or postgres (the built-in fallback)
 	Secret         []byte        // HEARTH_SECRET (≥ 32 bytes); generated into the data dir when embedded
 	LogLevel       string        // HEARTH_LOG_LEVEL
 	LogFormat      string        // HEARTH_LOG_FORMAT: text or json
@@ -50,6 +53,8 @@ var Vars = []Var{
 	{"DATABASE_URL", "database-url", "", "PostgreSQL URL; empty starts a private PostgreSQL under the data folder"},
 	{"MEILI_URL", "meili-url", "", "Meilisearch URL; empty starts a private Meilisearch under the data folder"},
 	{"MEILI_MASTER_KEY", "meili-key", "", "Meilisearch master (or admin) key, required with MEILI_URL"},
+	{"MEILI_INDEX_PREFIX", "meili-index-prefix", "", "prefix of Hearth's index names, so several sites (or test runs) can share one Meilisearch"},
+	{"HEARTH_SEARCH", "search", "meilisearch", "search engine: meilisearch (MEILI_URL, or a private one) or postgres (built-in full-text search, no Meilisearch at all; lower quality: no typo tolerance, no synonyms, plainer ranking)"},
 	{"HEARTH_SECRET", "secret", "", "signing secret for tokens and CSRF, at least 32 bytes; required with DATABASE_URL, generated into the data folder otherwise"},
 	{"HEARTH_LOG_LEVEL", "log-level", "info", "debug, info, warn or error"},
 	{"HEARTH_LOG_FORMAT", "log-format", "text", "text or json"},
@@ -90,6 +95,7 @@ func parse(get func(string) string) (*Config, error) {
 	c := &Config{
 		Addr: get("HEARTH_ADDR"), DataDir: get("HEARTH_DATA_DIR"), BaseURL: get("HEARTH_BASE_URL"),
 		DatabaseURL: get("DATABASE_URL"), MeiliURL: get("MEILI_URL"), MeiliKey: get("MEILI_MASTER_KEY"),
+		MeiliPrefix: get("MEILI_INDEX_PREFIX"), Search: strings.ToLower(get("HEARTH_SEARCH")),
 		LogLevel: strings.ToLower(get("HEARTH_LOG_LEVEL")), LogFormat: strings.ToLower(get("HEARTH_LOG_FORMAT")),
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
@@ -119,6 +125,18 @@ func parse(get func(string) string) (*Config, error) {
 		if c.MeiliKey == "" {
 			bad("MEILI_MASTER_KEY", "is required when MEILI_URL is set")
 		}
+	}
+	switch c.Search {
+	case "meilisearch":
+	case "postgres":
+		if c.MeiliURL != "" {
+			bad("HEARTH_SEARCH", "is postgres but MEILI_URL is set: choose one search engine")
+		}
+	default:
+		bad("HEARTH_SEARCH", "%q is not meilisearch or postgres", c.Search)
+	}
+	if !indexPrefix.MatchString(c.MeiliPrefix) {
+		bad("MEILI_INDEX_PREFIX", "%q may only hold up to 40 letters, digits, - and _", c.MeiliPrefix)
 	}
 	if s := get("HEARTH_SECRET"); s != "" {
 		if len(s) < 32 {
@@ -185,6 +203,8 @@ func parse(get func(string) string) (*Config, error) {
 	}
 	return c, nil
 }
+
+var indexPrefix = regexp.MustCompile(`^[A-Za-z0-9_-]{0,40}$`)
 
 // EnsureSecret gives an embedded-default install a stable secret kept in the data
 // folder (mode 0600), so sessions survive restarts without any configuration.

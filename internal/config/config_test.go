@@ -17,6 +17,9 @@ func TestDefaults(t *testing.T) {
 	if c.Addr != ":8080" || !strings.HasSuffix(c.DataDir, "/data") || c.AccessTTL != 15*time.Minute || !c.Demo || c.Workers != 2 {
 		t.Fatalf("defaults: %+v", c)
 	}
+	if c.Search != "meilisearch" || c.MeiliPrefix != "" {
+		t.Fatalf("search defaults: %q %q", c.Search, c.MeiliPrefix)
+	}
 	if c.BaseURL != "http://localhost:8080" || c.SecureCookies() {
 		t.Fatalf("base url: %s", c.BaseURL)
 	}
@@ -46,6 +49,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"HEARTH_BASE_URL":        {"HEARTH_BASE_URL": "ftp://x"},
 		"HEARTH_REFRESH_TTL":     {"HEARTH_ACCESS_TTL": "2h", "HEARTH_REFRESH_TTL": "1h"},
 		"HEARTH_TRUSTED_PROXIES": {"HEARTH_TRUSTED_PROXIES": "10.0.0.1, nonsense"},
+		"HEARTH_SEARCH":          {"HEARTH_SEARCH": "elastic"},
+		"MEILI_INDEX_PREFIX":     {"MEILI_INDEX_PREFIX": "a b"},
 	}
 	for name, vars := range cases {
 		_, _, err := Load(nil, env(vars), io.Discard)
@@ -79,5 +84,16 @@ func TestEnsureSecretIsStable(t *testing.T) {
 	}
 	if len(c1.Secret) < 32 || string(c1.Secret) != string(c2.Secret) {
 		t.Fatal("generated secret not kept")
+	}
+}
+
+func TestPostgresSearchExcludesMeilisearch(t *testing.T) {
+	c, _, err := Load(nil, env(map[string]string{"HEARTH_SEARCH": "Postgres"}), io.Discard)
+	if err != nil || c.Search != "postgres" {
+		t.Fatalf("HEARTH_SEARCH=postgres: %v %+v", err, c)
+	}
+	_, _, err = Load(nil, env(map[string]string{"HEARTH_SEARCH": "postgres", "MEILI_URL": "http://m:7700", "MEILI_MASTER_KEY": "k"}), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "HEARTH_SEARCH") {
+		t.Fatalf("postgres with MEILI_URL: %v", err)
 	}
 }

@@ -24,8 +24,10 @@ func NewMigrator(sqlDB *sql.DB) (*Migrator, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Out-of-order: work landing in parallel may add a lower-numbered migration after a
+	// higher one was applied somewhere; it is applied rather than refused.
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS,
-		goose.WithSessionLocker(locker))
+		goose.WithSessionLocker(locker), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}

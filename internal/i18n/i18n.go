@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -28,6 +29,10 @@ type Bundle struct {
 	b       *goi18n.Bundle
 	matcher language.Matcher
 	tags    []language.Tag
+	// plain holds, per language, every message without placeholders, already
+	// localized: pages call T hundreds of times, and a map lookup is all it needs.
+	plain map[string]map[string]string
+	locs  map[string]*Localizer
 }
 
 // Load parses static/i18n/*.json.
@@ -44,7 +49,26 @@ func Load() (*Bundle, error) {
 	for i, l := range Supported {
 		tags[i] = language.MustParse(l.Tag)
 	}
-	return &Bundle{b: b, matcher: language.NewMatcher(tags), tags: tags}, nil
+	bundle := &Bundle{b: b, matcher: language.NewMatcher(tags), tags: tags, plain: map[string]map[string]string{}, locs: map[string]*Localizer{}}
+	en, err := MessageIDs("en")
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range Supported {
+		loc := goi18n.NewLocalizer(b, l.Tag, "en")
+		m := make(map[string]string, len(en))
+		for id, text := range en {
+			if strings.Contains(text, "{{") {
+				continue // needs its data at call time
+			}
+			if out, err := loc.Localize(&goi18n.LocalizeConfig{MessageID: id}); err == nil {
+				m[id] = out
+			}
+		}
+		bundle.plain[l.Tag] = m
+		bundle.locs[l.Tag] = &Localizer{Lang: l.Tag, l: loc, plain: m}
+	}
+	return bundle, nil
 }
 
 // Match returns the supported tag for the first usable preference: explicit choices
@@ -105,20 +129,29 @@ func Canonical(tag string) (string, bool) {
 	return Supported[idx].Tag, true
 }
 
-// Localizer translates for one language.
+// Localizer translates for one language. It is safe for concurrent use.
 type Localizer struct {
-	Lang string
-	l    *goi18n.Localizer
+	Lang  string
+	l     *goi18n.Localizer
+	plain map[string]string
 }
 
-// For returns the localizer of a supported tag.
+// For returns the localizer of a supported tag (made once per language).
 func (b *Bundle) For(tag string) *Localizer {
+	if l, ok := b.locs[tag]; ok {
+		return l
+	}
 	return &Localizer{Lang: tag, l: goi18n.NewLocalizer(b.b, tag, "en")}
 }
 
 // T translates id, filling {{.Name}} placeholders from the optional key/value pairs.
 // A missing id returns the id itself, which a test over every template catches.
 func (l *Localizer) T(id string, kv ...any) string {
+	if len(kv) == 0 {
+		if s, ok := l.plain[id]; ok {
+			return s
+		}
+	}
 	var data map[string]any
 	if len(kv) > 1 {
 		data = make(map[string]any, len(kv)/2)

@@ -118,18 +118,18 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 
 type ctxKey int
 
-const loggerKey ctxKey = 0
+// requestIDKey carries the request id in the request context.
+const requestIDKey ctxKey = 0
 
 // requestContext gives each request a context.Context with a deadline and a logger
 // carrying the request id (Fiber v2 has none of its own), logs the request once, and
 // records its metrics.
 func (s *Server) requestContext(c *fiber.Ctx) error {
 	rid, _ := c.Locals(requestid.ConfigDefault.ContextKey).(string)
-	log := s.opt.Logger.With("request_id", rid)
 	ctx, cancel := context.WithTimeout(context.Background(), s.opt.RequestTimeout)
 	defer cancel()
-	c.SetUserContext(context.WithValue(ctx, loggerKey, log))
-	c.Locals("logger", log)
+	c.SetUserContext(context.WithValue(ctx, requestIDKey, rid))
+	c.Locals("server", s)
 	start := time.Now()
 	err := c.Next()
 	if err != nil {
@@ -140,14 +140,19 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	status := c.Response().StatusCode()
 	route := c.Route().Path
 	s.metrics.observe(c.Method(), route, status, time.Since(start))
-	log.Debug("request", "method", c.Method(), "path", c.Path(), "route", route, "status", status, "ms", time.Since(start).Milliseconds())
+	if s.opt.Logger.Enabled(ctx, slog.LevelDebug) {
+		s.opt.Logger.Debug("request", "request_id", rid, "method", c.Method(), "path", c.Path(), "route", route,
+			"status", status, "ms", time.Since(start).Milliseconds())
+	}
 	return nil
 }
 
-// Logger returns the request's logger.
+// Logger returns the request's logger, carrying its request id. It is made on
+// demand: most requests log nothing, and a logger per request costs allocations.
 func Logger(c *fiber.Ctx) *slog.Logger {
-	if l, ok := c.Locals("logger").(*slog.Logger); ok {
-		return l
+	if s, ok := c.Locals("server").(*Server); ok {
+		rid, _ := c.Locals(requestid.ConfigDefault.ContextKey).(string)
+		return s.opt.Logger.With("request_id", rid)
 	}
 	return slog.Default()
 }
