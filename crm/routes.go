@@ -46,6 +46,15 @@ func (h *Handlers) Routes(app *fiber.App) {
 	api.Get("/crm/webhooks/:id/deliveries", staff, h.apiDeliveries)
 	api.Post("/crm/webhooks/:id/deliveries/:delivery/resend", admin, h.apiResend)
 	api.Post("/me/nps", web.RequireUser, h.apiNPS)
+	// segments and the dashboard (marketers, admins)
+	api.Post("/crm/segments/preview", staff, h.apiSegmentPreview)
+	api.Get("/crm/segments", staff, h.apiSegments)
+	api.Post("/crm/segments", staff, h.apiSegmentCreate)
+	api.Get("/crm/segments/:id", staff, h.apiSegment)
+	api.Put("/crm/segments/:id", staff, h.apiSegmentUpdate)
+	api.Delete("/crm/segments/:id", staff, h.apiSegmentDelete)
+	api.Get("/crm/segments/:id/members", staff, h.apiSegmentMembers)
+	api.Get("/crm/dashboard", staff, h.apiDashboard)
 
 	app.Get("/crm/members/:id", staff, h.memberPage)
 	app.Post("/crm/members/:id/notes", staff, h.notePost)
@@ -58,6 +67,13 @@ func (h *Handlers) Routes(app *fiber.App) {
 	app.Post("/admin/webhooks/:id/delete", admin, h.webhookDeletePost)
 	app.Post("/admin/webhooks/:id/deliveries/:delivery/resend", admin, h.webhookResendPost)
 	app.Post("/me/nps", web.RequireUser, h.npsPost)
+	app.Get("/crm", staff, h.dashboardPage)
+	app.Get("/crm/segments", staff, h.segmentsPage)
+	app.Post("/crm/segments", staff, h.segmentSubmit)
+	app.Post("/crm/segments/count", staff, h.segmentCountPost)
+	app.Get("/crm/segments/:id", staff, h.segmentPage)
+	app.Post("/crm/segments/:id", staff, h.segmentSubmit)
+	app.Post("/crm/segments/:id/delete", staff, h.segmentDeletePost)
 }
 
 func actor(c *fiber.Ctx) Actor {

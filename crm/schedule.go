@@ -20,6 +20,9 @@ func (s *Service) Schedule(ctx context.Context, log *slog.Logger, every time.Dur
 			log.Warn("crm refresh", "err", err)
 			return
 		}
+		if err := s.RefreshReports(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("crm reports", "err", err)
+		}
 		log.Info("crm profiles refreshed", "took", time.Since(start).Round(time.Millisecond))
 	}
 	run()

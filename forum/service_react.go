@@ -48,6 +48,13 @@ func (s *Service) React(ctx context.Context, a Actor, postID int64, kind string,
 		if err := s.store.addStats(ctx, p.AuthorID, delta*RepPerReaction, 0, 0, 0); err != nil {
 			return err
 		}
+		// the score behind the search's "votes" sort moved
+		if err := s.enqueue(ctx, TopicIndexPost, map[string]int64{"post_id": p.ID}); err != nil {
+			return err
+		}
+		if err := s.enqueue(ctx, TopicIndexThread, map[string]int64{"thread_id": p.ThreadID}); err != nil {
+			return err
+		}
 		if !on {
 			return nil
 		}

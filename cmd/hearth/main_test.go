@@ -14,9 +14,9 @@ import (
 
 // envFor returns a getenv for a test database and the test Meilisearch.
 func envFor(t *testing.T, dbURL string, extra map[string]string) func(string) string {
-	meili, key, _ := testenv.Meili(t)
+	meili, key, prefix := testenv.Meili(t)
 	m := map[string]string{
-		"DATABASE_URL": dbURL, "MEILI_URL": meili, "MEILI_MASTER_KEY": key,
+		"DATABASE_URL": dbURL, "MEILI_URL": meili, "MEILI_MASTER_KEY": key, "MEILI_INDEX_PREFIX": prefix,
 		"HEARTH_SECRET": testenv.Secret, "HEARTH_DATA_DIR": t.TempDir(), "HEARTH_LOG_LEVEL": "warn",
 	}
 	for k, v := range extra {
