@@ -74,7 +74,10 @@ func runSeed(ctx context.Context, args []string, getenv func(string) string, std
 	if err := demo.Seed(ctx, a.Auth, a.Forums, a.Partners, stdout); err != nil {
 		return err
 	}
-	return demo.SeedContent(ctx, a.Auth, a.Forum)
+	if err := demo.SeedContent(ctx, a.Auth, a.Forum); err != nil {
+		return err
+	}
+	return demo.SeedCRM(ctx, e.db, a.Auth, a.CRM)
 }
 
 // runUser handles `hearth user create`.

@@ -44,6 +44,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			if err := demo.SeedContent(ctx, a.Auth, a.Forum); err != nil {
 				return err
 			}
+			if err := demo.SeedCRM(ctx, e.db, a.Auth, a.CRM); err != nil {
+				return err
+			}
 		}
 	}
 
