@@ -90,6 +90,15 @@ func (s *Service) enqueue(ctx context.Context, topic string, payload any) error 
 	return outbox.Enqueue(ctx, s.db, topic, payload)
 }
 
+// reindex asks search to refresh a post and its thread (whose counts and status a
+// change to one post can move).
+func (s *Service) reindex(ctx context.Context, postID, threadID int64) error {
+	if err := s.enqueue(ctx, TopicIndexPost, map[string]int64{"post_id": postID}); err != nil {
+		return err
+	}
+	return s.enqueue(ctx, TopicIndexThread, map[string]int64{"thread_id": threadID})
+}
+
 // readableThread loads a thread and checks that a may open it: the category must be
 // readable, and hidden or deleted threads exist only for moderators.
 func (s *Service) readableThread(ctx context.Context, a Actor, id int64, lock bool) (*Thread, *Category, error) {

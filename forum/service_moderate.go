@@ -122,10 +122,7 @@ func (s *Service) ModeratePost(ctx context.Context, a Actor, postID int64, ch Po
 		if err := s.store.recount(ctx, t.ID); err != nil {
 			return err
 		}
-		if err := s.enqueue(ctx, TopicIndexPost, map[string]int64{"post_id": p.ID}); err != nil {
-			return err
-		}
-		return s.enqueue(ctx, TopicIndexThread, map[string]int64{"thread_id": t.ID})
+		return s.reindex(ctx, p.ID, t.ID)
 	})
 	if err != nil {
 		return nil, err

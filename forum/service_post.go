@@ -158,10 +158,7 @@ func (s *Service) Reply(ctx context.Context, a Actor, threadID int64, in NewRepl
 		if err := s.event(ctx, a.ID, crm.KindReplyCreated, "post", p.ID, c, t); err != nil {
 			return err
 		}
-		if err := s.enqueue(ctx, TopicIndexPost, map[string]int64{"post_id": p.ID}); err != nil {
-			return err
-		}
-		if err := s.enqueue(ctx, TopicIndexThread, map[string]int64{"thread_id": t.ID}); err != nil {
+		if err := s.reindex(ctx, p.ID, t.ID); err != nil {
 			return err
 		}
 		if t.AuthorID != a.ID {
@@ -271,10 +268,7 @@ func (s *Service) EditPost(ctx context.Context, a Actor, postID int64, in PostEd
 		if err := s.event(ctx, a.ID, crm.KindPostEdited, "post", p.ID, c, t); err != nil {
 			return err
 		}
-		if err := s.enqueue(ctx, TopicIndexPost, map[string]int64{"post_id": p.ID}); err != nil {
-			return err
-		}
-		return s.enqueue(ctx, TopicIndexThread, map[string]int64{"thread_id": t.ID})
+		return s.reindex(ctx, p.ID, t.ID)
 	})
 	if err != nil {
 		return nil, err

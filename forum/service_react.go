@@ -49,10 +49,7 @@ func (s *Service) React(ctx context.Context, a Actor, postID int64, kind string,
 			return err
 		}
 		// the score behind the search's "votes" sort moved
-		if err := s.enqueue(ctx, TopicIndexPost, map[string]int64{"post_id": p.ID}); err != nil {
-			return err
-		}
-		if err := s.enqueue(ctx, TopicIndexThread, map[string]int64{"thread_id": p.ThreadID}); err != nil {
+		if err := s.reindex(ctx, p.ID, p.ThreadID); err != nil {
 			return err
 		}
 		if !on {
