@@ -18,9 +18,9 @@ type Profile struct {
 	Purchases       int             `json:"purchases"`
 	PurchaseTotal   float64         `json:"purchase_total"`
 	LastPurchaseAt  *time.Time      `json:"last_purchase_at"`
-	Events90d       int             `json:"events_90d"`
-	EventsPrev90d   int             `json:"events_prev_90d"`
-	Monetary365d    float64         `json:"monetary_365d"`
+	Events90d       int             `json:"events_90d" gorm:"column:events_90d"`
+	EventsPrev90d   int             `json:"events_prev_90d" gorm:"column:events_prev_90d"`
+	Monetary365d    float64         `json:"monetary_365d" gorm:"column:monetary_365d"`
 	RScore          int             `json:"r_score"`
 	FScore          int             `json:"f_score"`
 	MScore          int             `json:"m_score"`

@@ -115,6 +115,9 @@ func TestRefreshStageAndChurn(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := view.Profile
+	if p.Events90d != 1 || p.EventsPrev90d != 30 {
+		t.Fatalf("windowed counts read back as %d / %d, want 1 / 30", p.Events90d, p.EventsPrev90d)
+	}
 	if p.Stage != crm.StageDecline || p.ChurnRisk < 50 {
 		t.Fatalf("stage %s churn %d, want decline and high risk", p.Stage, p.ChurnRisk)
 	}

@@ -90,7 +90,7 @@ func (s *Service) RefreshMember(ctx context.Context, member int64) error {
 			return err
 		}
 		factors, _ := json.Marshal(Explanation{Engagement: engFactors, Churn: churnFactors, Stage: stageWhy,
-			CLV: []Factor{{"crm.factor.revenue", 0, w.Monetary365d}, {"crm.factor.retention", 0, math.Round(100 - float64(churn))}}})
+			CLV: []Factor{{"crm.factor.revenue", 0, w.Monetary365d}, {"crm.factor.retention", 0, math.Round(100 * retention(churn))}}})
 		wj, _ := json.Marshal(weights)
 		cols := map[string]any{"events_90d": w.Events90d, "events_prev_90d": w.EventsPrev90d, "monetary_365d": w.Monetary365d,
 			"churn_risk": churn, "clv": clv, "advocate": w.Accepted365d >= s.params.AdvocateAnswers,

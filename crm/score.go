@@ -95,7 +95,7 @@ func ChurnRisk(a Activity, p Params, signals []Factor) (int, []Factor) {
 // yearly retention probability (1 − churn risk, bounded away from 0 and 1).
 func CLV(yearlyRevenue float64, churnRisk int, referrals int, p Params) float64 {
 	m := yearlyRevenue * p.Margin
-	r := math.Min(0.95, math.Max(0.05, 1-float64(churnRisk)/100))
+	r := retention(churnRisk)
 	v := 0.0
 	for t := 1; t <= p.HorizonYears; t++ {
 		v += m * math.Pow(r, float64(t)) / math.Pow(1+p.DiscountRate, float64(t))
@@ -120,4 +120,10 @@ func RFMSegment(r, f, m int) string {
 // decay is 2^(−age/halfLife).
 func decay(age, halfLife time.Duration) float64 {
 	return math.Pow(0.5, age.Seconds()/halfLife.Seconds())
+}
+
+// retention is the yearly retention probability CLV uses: 1 − churn risk, kept away
+// from 0 and 1 so no member is worth nothing or forever.
+func retention(churnRisk int) float64 {
+	return math.Min(0.95, math.Max(0.05, 1-float64(churnRisk)/100))
 }
