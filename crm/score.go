@@ -46,20 +46,21 @@ func daysSince(t, now time.Time) float64 {
 	return math.Floor(now.Sub(t).Hours() / 24)
 }
 
-// StageOf applies the lifecycle rules in order; the reason explains the choice.
+// StageOf applies the lifecycle rules in order. The reason is a message id with its
+// figures ("crm.why.decline|5|30"), translated where it is shown (i18n Localizer.Reason).
 func StageOf(a Activity, p Params) (Stage, string) {
 	idle := daysSince(a.LastEventAt, a.Now)
 	switch {
 	case a.EventCount == 0 || idle >= float64(p.DormantDays):
-		return StageDormant, fmt.Sprintf("no activity for %.0f days", idle)
+		return StageDormant, fmt.Sprintf("crm.why.dormant|%.0f", idle)
 	case daysSince(a.FirstEventAt, a.Now) < float64(p.NewMemberDays) || a.EventCount < p.NewMemberEvents:
-		return StageExploration, "new member, still learning"
+		return StageExploration, "crm.why.exploration"
 	case a.EventsPrev90 >= p.MinBaseline && float64(a.Events90d) < p.DeclineRatio*float64(a.EventsPrev90):
-		return StageDecline, fmt.Sprintf("activity %d vs %d in the previous 90 days", a.Events90d, a.EventsPrev90)
+		return StageDecline, fmt.Sprintf("crm.why.decline|%d|%d", a.Events90d, a.EventsPrev90)
 	case float64(a.Events90d) > p.GrowthRatio*float64(max(a.EventsPrev90, 1)):
-		return StageGrowth, fmt.Sprintf("activity rising: %d vs %d", a.Events90d, a.EventsPrev90)
+		return StageGrowth, fmt.Sprintf("crm.why.growth|%d|%d", a.Events90d, a.EventsPrev90)
 	default:
-		return StageStable, "sustained, repeat engagement"
+		return StageStable, "crm.why.stable"
 	}
 }
 

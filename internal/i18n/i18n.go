@@ -176,3 +176,20 @@ func MessageIDs(tag string) (map[string]string, error) {
 	var m map[string]string
 	return m, json.Unmarshal(raw, &m)
 }
+
+// Reason translates an encoded reason "message.id|A|B" (figures optional), as the CRM
+// stores them; text without a known id is returned unchanged.
+func (l *Localizer) Reason(encoded string) string {
+	parts := strings.Split(encoded, "|")
+	kv := []any{}
+	for i, name := range []string{"A", "B", "C"} {
+		if i+1 < len(parts) {
+			kv = append(kv, name, parts[i+1])
+		}
+	}
+	out := l.T(parts[0], kv...)
+	if out == parts[0] {
+		return encoded
+	}
+	return out
+}
