@@ -11,9 +11,13 @@ import (
 	"github.com/hearth-community/hearth/internal/db"
 )
 
-// maxInFlight bounds the batches Meilisearch holds unprocessed during a rebuild, so
-// a slow server applies back-pressure instead of queueing the whole database.
-const maxInFlight = 4
+// maxInFlight bounds the tasks Meilisearch holds unprocessed during a rebuild, so a
+// slow server applies back-pressure instead of queueing the whole database. It is deep
+// enough that each batch Meilisearch starts takes many tasks at once: its fixed cost
+// per batch grows with the index (measured on 1M documents: 4 tasks in flight gave
+// alternating 8,000- and 2,000-document batches and 3,100 docs/s; 16 gave 20,000 and
+// 10,000, and 6,200 docs/s).
+const maxInFlight = 16
 
 // meiliSink fills a fresh index beside the live one.
 type meiliSink struct {

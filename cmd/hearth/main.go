@@ -78,6 +78,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runUser(ctx, args, getenv, stdout, stderr)
 	case "bench-baseline":
 		return runBenchBaseline(ctx, args, getenv, stdout, stderr)
+	case "bench-crm":
+		return runBenchCRM(ctx, args, getenv, stdout, stderr)
+	case "bench-search-writes":
+		return runBenchSearchWrites(ctx, args, stdout, stderr)
 	case "import":
 		return runImport(ctx, args, getenv, stdout, stderr)
 	}
