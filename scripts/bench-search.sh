@@ -397,7 +397,7 @@ meili_version=$(meili "$MEILI_URL/version" | jq -r .pkgVersion)
 		if [ "$c" = 8 ]; then target="$target and < $TARGET_P95_C8_MS ms" cond="$cond && ${p95[hearth-c$c]} < $TARGET_P95_C8_MS"; fi
 		echo "| query, concurrency $c, Hearth API | p50 ${p50[hearth-c$c]} / **p95 ${p95[hearth-c$c]}** / p99 ${p99[hearth-c$c]} ms, ${rps[hearth-c$c]} req/s; p95 **${r}×** direct | $target | $(yn "$cond") | ${cpu[hearth-c$c]} |"
 	done
-	echo "| write-to-searchable, ${wr[rate]} replies/s written | **p50 ${wr[p50]} ms, p95 ${wr[p95]} ms** (p99 ${wr[p99]}, max ${wr[max]}; ${wr[probes]} probes, ${wr[timeout]} never found) | p50 < 1 s, p95 < 5 s | $(yn "${wr[p50]} < $TARGET_W50_MS && ${wr[p95]} < $TARGET_W95_MS && ${wr[timeout]} == 0") | ${cpu[writes]} |"
+	echo "| write-to-searchable, ${wr[rate]} replies/s written | **p50 ${wr[p50]} ms, p95 ${wr[p95]} ms** (p99 ${wr[p99]}, max ${wr[max]}; ${wr[probes]} probes, ${wr[timeout]} not found within 30 s, counted as 30 s) | p50 < 1 s, p95 < 5 s | $(yn "${wr[p50]} < $TARGET_W50_MS && ${wr[p95]} < $TARGET_W95_MS && ${wr[timeout]} == 0") | ${cpu[writes]} |"
 	echo
 	if [ "$REINDEX" = 1 ]; then
 		echo "- Reindex: $(cat "$data/reindex-batches.txt")."
