@@ -63,7 +63,7 @@ func (s *Service) List(ctx context.Context, a Actor, q ListQuery) (*ListPage, er
 			return nil, apperr.New(apperr.NotFound, "error.not_found")
 		}
 		spec.where = append(spec.where, "t.tags @> ?")
-		spec.args = append(spec.args, pqArray(tags))
+		spec.args = append(spec.args, tags)
 	case ListUnanswered:
 		spec.where = append(spec.where, "t.kind = 'question'", "t.reply_count = 0")
 		spec.order, spec.timeCol = "t.created_at DESC, t.id DESC", "t.created_at"
@@ -143,21 +143,26 @@ type ThreadView struct {
 // Thread returns page (1-based) of a thread's posts, counts the view, and moves the
 // member's read position forward.
 func (s *Service) Thread(ctx context.Context, a Actor, id int64, page int) (*ThreadView, error) {
-	t, c, err := s.readableThread(ctx, a, id, false)
-	if err != nil {
-		return nil, err
-	}
-	pages := (t.LastPostNumber + PageSize - 1) / PageSize
 	if page < 1 {
 		page = 1
 	}
-	if page > pages {
+	from, to := (page-1)*PageSize+1, page*PageSize
+	read, err := s.store.threadPage(ctx, id, from, to, a.ID, a.Moderates())
+	if err != nil {
+		return nil, notFound(err)
+	}
+	t, posts := read.thread, read.posts
+	c, err := s.store.category(ctx, t.CategoryID)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	if !c.CanRead(a.Role) || (!t.Visible() && !a.Moderates()) {
+		// indistinguishable from a missing thread, so its existence does not leak
 		return nil, apperr.New(apperr.NotFound, "error.not_found")
 	}
-	from, to := (page-1)*PageSize+1, page*PageSize
-	posts, err := s.store.posts(ctx, t.ID, from, to, a.ID, a.Moderates())
-	if err != nil {
-		return nil, fmt.Errorf("thread posts: %w", err)
+	pages := (t.LastPostNumber + PageSize - 1) / PageSize
+	if page > pages {
+		return nil, apperr.New(apperr.NotFound, "error.not_found")
 	}
 	v := &ThreadView{Thread: t, Category: c, Posts: posts, Page: page, Pages: pages,
 		CanReply:    a.Member() && t.Visible() && (!t.Locked || a.Moderates()),
@@ -180,9 +185,7 @@ func (s *Service) Thread(ctx context.Context, a Actor, id int64, page int) (*Thr
 		}
 	}
 	if a.Member() {
-		if v.LastRead, err = s.store.lastRead(ctx, a.ID, t.ID); err != nil {
-			return nil, err
-		}
+		v.LastRead = read.lastRead
 		if err := s.store.markRead(ctx, a.ID, t.ID, min(to, t.LastPostNumber)); err != nil {
 			return nil, err
 		}

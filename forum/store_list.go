@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lib/pq"
-
 	"github.com/hearth-community/hearth/internal/db"
 )
 
@@ -50,42 +48,6 @@ func parseCursor(s string, byScore bool) (cursor, bool) {
 		return cursor{score: x, id: id}, true
 	}
 	return cursor{at: time.UnixMicro(x).UTC(), id: id}, true
-}
-
-// listThreads runs one list query: visible threads in readable categories, the
-// viewer's unread counts, author names, limit+1 rows to know if there is more.
-func (s *Store) listThreads(ctx context.Context, spec listSpec, readable []int64, viewer int64, after *cursor, limit int) ([]*Thread, error) {
-	where := append([]string{"t.deleted_at IS NULL", "NOT t.hidden", "t.category_id = ANY(?)"}, spec.where...)
-	args := []any{viewer, pq.Int64Array(readable)}
-	args = append(args, spec.args...)
-	if after != nil {
-		if spec.byScore {
-			where = append(where, "(t.score, t.id) < (?, ?)")
-			args = append(args, after.score, after.id)
-		} else {
-			where = append(where, "("+spec.timeCol+", t.id) < (?, ?)")
-			args = append(args, after.at, after.id)
-		}
-	}
-	args = append(args, limit+1)
-	q := `SELECT ` + threadCols + `, rs.last_read,
-	        CASE WHEN rs.last_read IS NULL THEN NULL ELSE (SELECT count(*) FROM forum_posts p
-	             WHERE p.thread_id = t.id AND p.number > rs.last_read AND NOT p.hidden AND p.deleted_at IS NULL) END AS unread_count,
-	        CASE WHEN rs.last_read IS NULL THEN NULL ELSE (SELECT min(p.number) FROM forum_posts p
-	             WHERE p.thread_id = t.id AND p.number > rs.last_read AND NOT p.hidden AND p.deleted_at IS NULL) END AS first_unread
-	      FROM forum_threads t JOIN users u ON u.id = t.author_id
-	      LEFT JOIN forum_read_state rs ON rs.member_id = ? AND rs.thread_id = t.id
-	      WHERE ` + strings.Join(where, " AND ") + `
-	      ORDER BY ` + spec.order + ` LIMIT ?`
-	var rows []threadRow
-	if err := db.Conn(ctx, s.db).Raw(q, args...).Scan(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make([]*Thread, len(rows))
-	for i := range rows {
-		out[i] = rows[i].thread()
-	}
-	return out, nil
 }
 
 // markRead records that member has read thread up to post number n (never backwards).

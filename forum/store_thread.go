@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/lib/pq"
@@ -192,33 +191,6 @@ func (r *postRow) post() *Post {
 const postCols = `p.id, p.thread_id, p.number, p.author_id, p.reply_to_post_id, p.body, p.body_html, p.reactions,
 	p.hidden, p.deleted_at, p.created_at, p.edited_at, u.display_name AS author_name, u.handle AS author_handle,
 	coalesce(ms.reputation, 0) AS author_rep`
-
-// posts lists a thread's posts numbered from..to in one query, with authors, their
-// reputation and the viewer's own reactions. Hidden and deleted posts are left out
-// unless withHidden (moderators).
-func (s *Store) posts(ctx context.Context, threadID int64, from, to int, viewer int64, withHidden bool) ([]*Post, error) {
-	mine := `'{}'::text[]` // visitors have no reactions: spare the subquery
-	if viewer != 0 {
-		mine = `ARRAY(SELECT r.kind FROM forum_reactions r WHERE r.post_id = p.id AND r.member_id = ` + strconv.FormatInt(viewer, 10) + `)`
-	}
-	q := `SELECT ` + postCols + `, ` + mine + ` AS mine
-	      FROM forum_posts p JOIN users u ON u.id = p.author_id
-	      LEFT JOIN forum_member_stats ms ON ms.member_id = p.author_id
-	      WHERE p.thread_id = ? AND p.number BETWEEN ? AND ?`
-	if !withHidden {
-		q += ` AND NOT p.hidden AND p.deleted_at IS NULL`
-	}
-	q += ` ORDER BY p.number`
-	var rows []postRow
-	if err := db.Conn(ctx, s.db).Raw(q, threadID, from, to).Scan(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make([]*Post, len(rows))
-	for i := range rows {
-		out[i] = rows[i].post()
-	}
-	return out, nil
-}
 
 // post reads one post; lock adds FOR UPDATE OF p.
 func (s *Store) post(ctx context.Context, id int64, lock bool) (*Post, error) {

@@ -6,9 +6,11 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -95,4 +97,34 @@ func InTx(ctx context.Context, base *gorm.DB, fn func(ctx context.Context) error
 func InTransaction(ctx context.Context) bool {
 	_, ok := ctx.Value(txKey{}).(*gorm.DB)
 	return ok
+}
+
+// ErrPgxInTx: Pgx was called with a transaction in ctx, whose connection it cannot reach.
+var ErrPgxInTx = errors.New("db: Pgx cannot join the transaction in ctx")
+
+// Pgx runs fn on one pgx connection of gdb's pool. It is for the hot read paths
+// (thread pages, thread lists): they scan typed columns without GORM's reflection and
+// can send several statements in one round trip (pgx.Batch); pgx also keeps their
+// prepared statements per connection. It never runs inside a transaction (it returns
+// ErrPgxInTx): writes and reads that must see them go through Conn.
+func Pgx(ctx context.Context, gdb *gorm.DB, fn func(conn *pgx.Conn) error) error {
+	if InTransaction(ctx) {
+		return ErrPgxInTx
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return err
+	}
+	c, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("db: driver connection is %T, not pgx", dc)
+		}
+		return fn(sc.Conn())
+	})
 }

@@ -1,0 +1,217 @@
+package forum
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hearth-community/hearth/internal/db"
+)
+
+// The read paths every visitor hits (thread pages, thread lists) go through pgx
+// directly (db.Pgx): typed scans instead of GORM's reflection, and a thread page's
+// statements in one round trip. Writes and locked reads stay on GORM (store_thread.go).
+
+// threadScan is the scan target of threadCols (plus, for lists, the reader's unread
+// columns); scanning into a reused struct keeps a list at one allocation per row.
+type threadScan struct {
+	r    threadRow
+	tags []string
+}
+
+func (s *threadScan) dest(withUnread bool) []any {
+	r := &s.r
+	d := []any{&r.ID, &r.CategoryID, &r.AuthorID, &r.Kind, &r.Title, &r.Slug, &s.tags, &r.Pinned, &r.Locked,
+		&r.Hidden, &r.DeletedAt, &r.ViewCount, &r.ReplyCount, &r.Score, &r.AcceptedPostID, &r.LastPostNumber,
+		&r.LastActivityAt, &r.CreatedAt, &r.EditedAt, &r.Excerpt, &r.AuthorName, &r.AuthorHandle}
+	if withUnread {
+		d = append(d, &r.LastRead, &r.UnreadCount, &r.FirstUnread)
+	}
+	return d
+}
+
+func (s *threadScan) thread() *Thread {
+	s.r.Tags = s.tags
+	t := s.r.thread()
+	s.r, s.tags = threadRow{}, nil
+	return t
+}
+
+// postScan is the scan target of postCols plus the viewer's own reactions.
+type postScan struct {
+	r    postRow
+	mine []string
+}
+
+func (s *postScan) dest() []any {
+	r := &s.r
+	return []any{&r.ID, &r.ThreadID, &r.Number, &r.AuthorID, &r.ReplyToPostID, &r.Body, &r.BodyHTML, &r.Reactions,
+		&r.Hidden, &r.DeletedAt, &r.CreatedAt, &r.EditedAt, &r.AuthorName, &r.AuthorHandle, &r.AuthorRep, &s.mine}
+}
+
+func (s *postScan) post() *Post {
+	r := &s.r
+	p := &Post{ID: r.ID, ThreadID: r.ThreadID, Number: r.Number, AuthorID: r.AuthorID, ReplyToPostID: r.ReplyToPostID,
+		Body: r.Body, BodyHTML: r.BodyHTML, Hidden: r.Hidden, Deleted: r.DeletedAt != nil, CreatedAt: r.CreatedAt,
+		EditedAt: r.EditedAt, AuthorName: r.AuthorName, AuthorHandle: r.AuthorHandle, AuthorRep: r.AuthorRep,
+		Mine: s.mine, Reactions: map[string]int{}}
+	if len(r.Reactions) > 2 { // not "{}"
+		_ = json.Unmarshal(r.Reactions, &p.Reactions)
+	}
+	s.r, s.mine = postRow{}, nil
+	return p
+}
+
+// pagePostsSQL reads posts numbered $2..$3 of thread $1 with their authors and
+// reputation; mine is the viewer's reactions ($4), or none for visitors.
+func pagePostsSQL(viewer bool, withHidden bool) string {
+	mine := `'{}'::text[]`
+	if viewer {
+		mine = `ARRAY(SELECT r.kind FROM forum_reactions r WHERE r.post_id = p.id AND r.member_id = $4)`
+	}
+	q := `SELECT ` + postCols + `, ` + mine + ` AS mine
+	      FROM forum_posts p JOIN users u ON u.id = p.author_id
+	      LEFT JOIN forum_member_stats ms ON ms.member_id = p.author_id
+	      WHERE p.thread_id = $1 AND p.number BETWEEN $2 AND $3`
+	if !withHidden {
+		q += ` AND NOT p.hidden AND p.deleted_at IS NULL`
+	}
+	return q + ` ORDER BY p.number`
+}
+
+// threadPageRead is what one round trip returns for a thread page.
+type threadPageRead struct {
+	thread   *Thread
+	posts    []*Post
+	lastRead int // the viewer's read position before this visit (0 = never, or a visitor)
+}
+
+// threadPage reads a thread with its author, the posts numbered from..to (hidden and
+// deleted ones only when withHidden) and, for a member, their read position: three
+// statements sent together as one pgx batch, so a page costs one round trip. The
+// caller still checks that the viewer may see the thread.
+func (s *Store) threadPage(ctx context.Context, id int64, from, to int, viewer int64, withHidden bool) (*threadPageRead, error) {
+	out := &threadPageRead{}
+	err := db.Pgx(ctx, s.db, func(conn *pgx.Conn) error {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT `+threadCols+` FROM forum_threads t JOIN users u ON u.id = t.author_id WHERE t.id = $1`, id)
+		if viewer != 0 {
+			b.Queue(pagePostsSQL(true, withHidden), id, from, to, viewer)
+			b.Queue(`SELECT coalesce(max(last_read), 0) FROM forum_read_state WHERE member_id = $1 AND thread_id = $2`, viewer, id)
+		} else {
+			b.Queue(pagePostsSQL(false, withHidden), id, from, to)
+		}
+		br := conn.SendBatch(ctx, b)
+		defer br.Close()
+		var ts threadScan
+		if err := br.QueryRow().Scan(ts.dest(false)...); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return errNotFound
+			}
+			return err
+		}
+		out.thread = ts.thread()
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		var ps postScan
+		out.posts = make([]*Post, 0, to-from+1)
+		for rows.Next() {
+			if err := rows.Scan(ps.dest()...); err != nil {
+				rows.Close()
+				return err
+			}
+			out.posts = append(out.posts, ps.post())
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if viewer != 0 {
+			if err := br.QueryRow().Scan(&out.lastRead); err != nil {
+				return err
+			}
+		}
+		return br.Close()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// listThreads runs one list query: visible threads in readable categories, the
+// viewer's unread counts, author names, limit+1 rows to know if there is more.
+func (s *Store) listThreads(ctx context.Context, spec listSpec, readable []int64, viewer int64, after *cursor, limit int) ([]*Thread, error) {
+	q, args := spec.sql(readable, viewer, after, limit)
+	out := make([]*Thread, 0, limit+1)
+	err := db.Pgx(ctx, s.db, func(conn *pgx.Conn) error {
+		rows, err := conn.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var ts threadScan
+		dest := ts.dest(true)
+		for rows.Next() {
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			out = append(out, ts.thread())
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// sql compiles the list query with numbered placeholders for pgx.
+func (spec listSpec) sql(readable []int64, viewer int64, after *cursor, limit int) (string, []any) {
+	where := append([]string{"t.deleted_at IS NULL", "NOT t.hidden", "t.category_id = ANY(?)"}, spec.where...)
+	args := []any{viewer, readable}
+	args = append(args, spec.args...)
+	if after != nil {
+		if spec.byScore {
+			where = append(where, "(t.score, t.id) < (?, ?)")
+			args = append(args, after.score, after.id)
+		} else {
+			where = append(where, "("+spec.timeCol+", t.id) < (?, ?)")
+			args = append(args, after.at, after.id)
+		}
+	}
+	args = append(args, limit+1)
+	q := `SELECT ` + threadCols + `, rs.last_read,
+	        CASE WHEN rs.last_read IS NULL THEN NULL ELSE (SELECT count(*) FROM forum_posts p
+	             WHERE p.thread_id = t.id AND p.number > rs.last_read AND NOT p.hidden AND p.deleted_at IS NULL) END AS unread_count,
+	        CASE WHEN rs.last_read IS NULL THEN NULL ELSE (SELECT min(p.number) FROM forum_posts p
+	             WHERE p.thread_id = t.id AND p.number > rs.last_read AND NOT p.hidden AND p.deleted_at IS NULL) END AS first_unread
+	      FROM forum_threads t JOIN users u ON u.id = t.author_id
+	      LEFT JOIN forum_read_state rs ON rs.member_id = ? AND rs.thread_id = t.id
+	      WHERE ` + strings.Join(where, " AND ") + `
+	      ORDER BY ` + spec.order + ` LIMIT ?`
+	return numberPlaceholders(q), args
+}
+
+// numberPlaceholders turns each ? of q into $1, $2, … in order (pgx speaks PostgreSQL's
+// numbered parameters; the list filters are written with ? like the rest of the store).
+func numberPlaceholders(q string) string {
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	for {
+		i := strings.IndexByte(q, '?')
+		if i < 0 {
+			b.WriteString(q)
+			return b.String()
+		}
+		n++
+		b.WriteString(q[:i])
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+		q = q[i+1:]
+	}
+}
