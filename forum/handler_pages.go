@@ -1,12 +1,16 @@
 package forum
 
+//go:generate go run github.com/valyala/quicktemplate/qtc -dir=.
+
 import (
 	"fmt"
+	"html/template"
 	"net/url"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hearth-community/hearth/internal/apperr"
+	"github.com/hearth-community/hearth/internal/i18n"
 	"github.com/hearth-community/hearth/internal/web"
 )
 
@@ -76,7 +80,31 @@ func (h *Handlers) listPage(mode string) fiber.Handler {
 		if mode == ListTag {
 			view.Title, view.NoTitleT = "#"+q.Tag, true
 		}
-		return h.srv.RenderView(c, fiber.StatusOK, "threads", view)
+		return h.srv.RenderContent(c, fiber.StatusOK, view, &listPage{v: view, d: v})
+	}
+}
+
+// listPage and threadPage are the compiled pages (page_threads.qtpl, page_thread.qtpl):
+// the layout's view and the page's own data.
+type listPage struct {
+	v *web.View
+	d *listView
+}
+
+type threadPage struct {
+	v *web.View
+	d *threadData
+}
+
+// topPeriods are the choices of the top list, in the order the page offers them.
+var topPeriods = []string{"day", "week", "month", "all"}
+
+// TemplateFuncs gives the html/template pages (home, profile) the compiled thread rows
+// and list tabs: {{threadrows $.L .Threads}}, {{listtabs $.L .Mode}}.
+func TemplateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"threadrows": func(l *i18n.Localizer, ts []*Thread) template.HTML { return template.HTML(threadRows(l, ts)) },
+		"listtabs":   func(l *i18n.Localizer, mode string) template.HTML { return template.HTML(listTabs(l, mode)) },
 	}
 }
 
@@ -142,7 +170,7 @@ func (h *Handlers) renderThread(c *fiber.Ctx, v *ThreadView, form *web.View) err
 	if view.Description == "" && v.FirstPost != nil { // threads written before excerpts were kept
 		view.Description = h.svc.render.Excerpt(v.FirstPost.Body, 160)
 	}
-	return h.srv.RenderView(c, status, "thread", view)
+	return h.srv.RenderContent(c, status, view, &threadPage{v: view, d: d})
 }
 
 func (h *Handlers) profilePage(c *fiber.Ctx) error {

@@ -61,7 +61,7 @@ func Build(d Deps) (*App, error) {
 	cfg := d.Config
 	srv, err := web.New(web.Options{
 		Logger: d.Logger, I18n: bundle, Secret: cfg.Secret, SecureCookies: cfg.SecureCookies(),
-		TrustedProxies: cfg.TrustedProxies,
+		TrustedProxies: cfg.TrustedProxies, Funcs: forum.TemplateFuncs(),
 		Ready: func(ctx context.Context) error {
 			err := db.Ping(ctx, d.DB)
 			if d.Search != nil {

@@ -2,7 +2,9 @@ package i18n
 
 import (
 	"io/fs"
+	"os"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hearth-community/hearth/static"
@@ -49,6 +51,41 @@ func TestTemplatesUseKnownMessages(t *testing.T) {
 	})
 	if err != nil || n < 20 {
 		t.Fatalf("walked templates: %v, %d uses", err, n)
+	}
+}
+
+// TestCompiledTemplatesUseKnownMessages does the same for the quicktemplate files
+// (*.qtpl, compiled to Go), which translate with l.T and a literal id.
+func TestCompiledTemplatesUseKnownMessages(t *testing.T) {
+	en, _ := MessageIDs("en")
+	re := regexp.MustCompile(`\.T\("([a-z0-9_.]+)"[,)]`)
+	root := os.DirFS("../..") // the repository, from this package's folder
+	files, n := 0, 0
+	err := fs.WalkDir(root, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules") && path != "." {
+			return fs.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".qtpl") {
+			return nil
+		}
+		files++
+		b, err := fs.ReadFile(root, path)
+		if err != nil {
+			return err
+		}
+		for _, m := range re.FindAllSubmatch(b, -1) {
+			n++
+			if en[string(m[1])] == "" {
+				t.Errorf("%s uses unknown message %q", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil || files < 3 || n < 40 {
+		t.Fatalf("walked compiled templates: %v, %d files, %d uses", err, files, n)
 	}
 }
 

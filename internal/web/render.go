@@ -1,15 +1,16 @@
 package web
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"path"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	qt "github.com/valyala/quicktemplate"
 
 	"github.com/hearth-community/hearth/internal/i18n"
 	"github.com/hearth-community/hearth/static"
@@ -41,15 +42,25 @@ type View struct {
 	Data      any
 }
 
-// renderer holds one parsed template set per page: layout + partials + the page.
+//go:generate go run github.com/valyala/quicktemplate/qtc -file layout.qtpl
+
+// renderer holds one parsed template set per page (partials + the page); its "content"
+// goes inside the compiled layout (layout.qtpl).
 type renderer struct {
 	pages map[string]*template.Template
 }
 
+// htmlContent is a page's content already rendered by html/template.
+type htmlContent []byte
+
+func (h htmlContent) StreamContent(qw *qt.Writer) { qw.N().SZ(h) }
+func (h htmlContent) WriteContent(w io.Writer)    { _, _ = w.Write(h) }
+func (h htmlContent) Content() string             { return string(h) }
+
 var funcs = template.FuncMap{
-	"date":     func(t time.Time) string { return t.Format("2006-01-02") },
-	"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"iso":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"date":     Date,
+	"datetime": DateTime,
+	"iso":      ISO,
 	"add":      func(a, b int) int { return a + b },
 	"seq": func(n int) []int {
 		out := make([]int, n)
@@ -87,15 +98,21 @@ var funcs = template.FuncMap{
 	},
 }
 
-func newRenderer() (*renderer, error) {
+func newRenderer(extra template.FuncMap) (*renderer, error) {
 	r := &renderer{pages: map[string]*template.Template{}}
+	all := template.FuncMap{}
+	for k, f := range funcs {
+		all[k] = f
+	}
+	for k, f := range extra {
+		all[k] = f
+	}
 	files, err := fs.Glob(static.FS, "templates/pages/*.html")
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range files {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(static.FS,
-			"templates/layout.html", "templates/partials/*.html", f)
+		t, err := template.New(path.Base(f)).Funcs(all).ParseFS(static.FS, "templates/partials/*.html", f)
 		if err != nil {
 			return nil, fmt.Errorf("template %s: %w", f, err)
 		}
@@ -116,18 +133,39 @@ func (s *Server) RenderView(c *fiber.Ctx, status int, page string, v *View) erro
 	if !ok {
 		return fmt.Errorf("web: no page template %q", page)
 	}
+	s.prepare(c, status, v)
+	bb := qt.AcquireByteBuffer()
+	defer qt.ReleaseByteBuffer(bb)
+	if err := t.ExecuteTemplate(bb, "content", v); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	return s.send(c, status, v, htmlContent(bb.B))
+}
+
+// RenderContent is RenderView for a page whose content is compiled Go (a quicktemplate
+// func implementing Content) rather than an html/template file; body may keep v to
+// read the layout's fields (L, User, CSRF, Errors…), which are filled in first.
+func (s *Server) RenderContent(c *fiber.Ctx, status int, v *View, body Content) error {
+	s.prepare(c, status, v)
+	return s.send(c, status, v, body)
+}
+
+func (s *Server) prepare(c *fiber.Ctx, status int, v *View) {
 	s.fillView(c, v)
 	v.Status = status
 	if v.Title != "" && !v.NoTitleT {
 		v.Title = v.L.T(v.Title)
 	}
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, v); err != nil {
-		return fmt.Errorf("render %s: %w", page, err)
-	}
+}
+
+// send writes the page: the layout around body, through a pooled buffer.
+func (s *Server) send(c *fiber.Ctx, status int, v *View, body Content) error {
+	bb := qt.AcquireByteBuffer()
+	defer qt.ReleaseByteBuffer(bb)
+	writelayout(bb, v, body)
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Send(buf.Bytes())
+	return c.Send(bb.B) // fasthttp copies the body
 }
 
 func (s *Server) fillView(c *fiber.Ctx, v *View) {
@@ -156,4 +194,49 @@ func assets() fs.FS {
 		panic(err) // the embedded tree is fixed at build time
 	}
 	return sub
+}
+
+// Date, DateTime and ISO are how pages show times (the templates' date, datetime and
+// iso functions; compiled templates call them directly).
+func Date(t time.Time) string     { return t.Format("2006-01-02") }
+func DateTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+func ISO(t time.Time) string      { return t.UTC().Format(time.RFC3339) }
+
+// URL prepares a link built from data for an href attribute as html/template does:
+// bytes outside the URL character set are percent-encoded (lower-case hex), then the
+// result is HTML-escaped. For compiled templates: href="{%s= web.URL(x) %}".
+func URL(s string) string { return escapeURL(s, "-._~!#$*,/:;=?@[]%&+") }
+
+// QueryURL escapes a value placed in a link's query string (href="/login?next=…"):
+// everything but letters, digits and -._~ is percent-encoded, as html/template does.
+func QueryURL(s string) string { return escapeURL(s, "-._~") }
+
+func escapeURL(s, keep string) string {
+	clean := true
+	for i := 0; i < len(s) && clean; i++ {
+		c := s[i]
+		clean = ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte(keep, c) >= 0) && c != '&' && c != '+'
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+			b.WriteByte(c)
+		case strings.IndexByte(keep, c) < 0:
+			fmt.Fprintf(&b, "%%%02x", c)
+		case c == '&':
+			b.WriteString("&amp;")
+		case c == '+':
+			b.WriteString("&#43;")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -36,6 +37,10 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Ready reports whether the database and search answer (for /readyz).
 	Ready func(ctx context.Context) error
+	// Funcs are template functions domains give the html/template pages (the forum's
+	// compiled thread rows: forum.TemplateFuncs), added to the renderer's own; pages
+	// calling one fail to parse without it.
+	Funcs template.FuncMap
 }
 
 // Server is the Fiber app with Hearth's plumbing in place.
@@ -57,7 +62,7 @@ func New(opt Options) (*Server, error) {
 	if opt.RequestTimeout == 0 {
 		opt.RequestTimeout = 30 * time.Second
 	}
-	pages, err := newRenderer()
+	pages, err := newRenderer(opt.Funcs)
 	if err != nil {
 		return nil, err
 	}

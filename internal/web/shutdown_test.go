@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hearth-community/hearth/forum"
 	"github.com/hearth-community/hearth/internal/i18n"
 	"github.com/hearth-community/hearth/internal/web"
 )
@@ -21,7 +22,7 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.New(web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), I18n: b})
+	srv, err := web.New(web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), I18n: b, Funcs: forum.TemplateFuncs()})
 	if err != nil {
 		t.Fatal(err)
 	}
