@@ -168,7 +168,7 @@ func (h *Handlers) renderThread(c *fiber.Ctx, v *ThreadView, form *web.View) err
 	}
 	view.Description = v.Thread.Excerpt
 	if view.Description == "" && v.FirstPost != nil { // threads written before excerpts were kept
-		view.Description = h.svc.render.Excerpt(v.FirstPost.Body, 160)
+		view.Description = h.svc.render.ExcerptHTML(v.FirstPost.BodyHTML, 160)
 	}
 	return h.srv.RenderContent(c, status, view, &threadPage{v: view, d: d})
 }

@@ -18,6 +18,8 @@ type Renderer interface {
 	Render(src string) (string, error)
 	Mentions(src string) []string
 	Excerpt(src string, n int) string
+	// ExcerptHTML is Excerpt of the HTML Render made of src (a stored body_html).
+	ExcerptHTML(rendered string, n int) string
 }
 
 // Outbox topics the forum writes; their consumers live in search and notifications.

@@ -75,9 +75,11 @@ func (s *Service) Profile(ctx context.Context, a Actor, handle string) (*Profile
 		readable[i] = c.ID
 	}
 	spec := listSpec{where: []string{"t.author_id = ?"}, args: []any{p.ID}, order: "t.created_at DESC, t.id DESC", timeCol: "t.created_at"}
-	if p.Recent, err = s.store.listThreads(ctx, spec, readable, a.ID, nil, 9); err != nil {
+	lists, err := s.store.listThreads(ctx, readable, a.ID, listReq{spec: spec, limit: 9})
+	if err != nil {
 		return nil, err
 	}
+	p.Recent = lists[0]
 	if p.RecentPosts, err = s.store.memberPosts(ctx, p.ID, readable, false); err != nil {
 		return nil, err
 	}

@@ -51,12 +51,13 @@ func (s *Service) List(ctx context.Context, a Actor, q ListQuery) (*ListPage, er
 	spec := listSpec{order: "t.last_activity_at DESC, t.id DESC", timeCol: "t.last_activity_at"}
 	switch q.Mode {
 	case ListLatest, "":
+		spec.genericPlan = true
 	case ListCategory:
 		if !contains(readable, q.CategoryID) {
 			return nil, apperr.New(apperr.NotFound, "error.not_found")
 		}
 		spec.where = append(spec.where, "t.category_id = ?", "NOT t.pinned")
-		spec.args = append(spec.args, q.CategoryID)
+		spec.args, spec.oneCategory, spec.genericPlan = append(spec.args, q.CategoryID), true, true
 	case ListTag:
 		tags := normalizeTags([]string{q.Tag})
 		if len(tags) != 1 {
@@ -66,7 +67,7 @@ func (s *Service) List(ctx context.Context, a Actor, q ListQuery) (*ListPage, er
 		spec.args = append(spec.args, tags)
 	case ListUnanswered:
 		spec.where = append(spec.where, "t.kind = 'question'", "t.reply_count = 0")
-		spec.order, spec.timeCol = "t.created_at DESC, t.id DESC", "t.created_at"
+		spec.order, spec.timeCol, spec.genericPlan = "t.created_at DESC, t.id DESC", "t.created_at", true
 	case ListTop:
 		d, ok := periods[q.Period]
 		if !ok {
@@ -88,10 +89,18 @@ func (s *Service) List(ctx context.Context, a Actor, q ListQuery) (*ListPage, er
 		}
 		after = &c
 	}
-	threads, err := s.store.listThreads(ctx, spec, readable, a.ID, after, PageSize)
+	reqs := []listReq{{spec: spec, after: after, limit: PageSize}}
+	if q.Mode == ListCategory && after == nil {
+		// the first page of a category shows its pinned threads above the rest
+		pin := listSpec{where: []string{"t.category_id = ?", "t.pinned"}, args: []any{q.CategoryID},
+			order: "t.last_activity_at DESC, t.id DESC", timeCol: "t.last_activity_at", oneCategory: true, genericPlan: true}
+		reqs = append(reqs, listReq{spec: pin, limit: 10})
+	}
+	lists, err := s.store.listThreads(ctx, readable, a.ID, reqs...)
 	if err != nil {
 		return nil, fmt.Errorf("list threads: %w", err)
 	}
+	threads := lists[0]
 	page := &ListPage{Threads: threads}
 	if len(threads) > PageSize {
 		page.Threads = threads[:PageSize]
@@ -102,12 +111,8 @@ func (s *Service) List(ctx context.Context, a Actor, q ListQuery) (*ListPage, er
 		}
 		page.Next = c.String(spec.byScore)
 	}
-	if q.Mode == ListCategory && after == nil {
-		pin := listSpec{where: []string{"t.category_id = ?", "t.pinned"}, args: []any{q.CategoryID},
-			order: "t.last_activity_at DESC, t.id DESC", timeCol: "t.last_activity_at"}
-		if page.Pinned, err = s.store.listThreads(ctx, pin, readable, a.ID, nil, 10); err != nil {
-			return nil, err
-		}
+	if len(lists) > 1 {
+		page.Pinned = lists[1]
 	}
 	return page, nil
 }

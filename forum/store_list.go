@@ -17,6 +17,12 @@ type listSpec struct {
 	order   string // e.g. "t.last_activity_at DESC, t.id DESC"
 	byScore bool   // cursor is (score, id) instead of (time, id)
 	timeCol string // cursor time column
+	// oneCategory: the filter names one category the caller checked the reader may
+	// read, so the readable-categories filter is left out.
+	oneCategory bool
+	// genericPlan: one plan fits every parameter value (a walk down a matching
+	// index), so the prepared statement may reuse it; see listThreads.
+	genericPlan bool
 }
 
 // cursor is the position after the last thread of a page: keyset pagination, so a

@@ -28,3 +28,22 @@ func TestExcerpt(t *testing.T) {
 		})
 	}
 }
+
+// TestExcerptHTMLMatchesExcerpt: pages take the excerpt of a stored body_html when a
+// thread has none kept; it must read as the excerpt of the Markdown it came from.
+func TestExcerptHTMLMatchesExcerpt(t *testing.T) {
+	r := New()
+	for _, src := range []string{"# Title\n\n**Bold** and *it*   text\n\n- a\n- b", "你好世界，欢迎来到论坛",
+		"Tom &amp; Jerry <3 `a<b`", "<script>alert(1)</script>\n\nhello <b>there</b>", "[docs](https://example.com) @alice",
+		"| a | b |\n|---|---|\n| 1 | 2 |", ""} {
+		out, err := r.Render(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{0, 5, 160} {
+			if got, want := r.ExcerptHTML(out, n), r.Excerpt(src, n); got != want {
+				t.Errorf("%q, %d: ExcerptHTML %q, Excerpt %q", src, n, got, want)
+			}
+		}
+	}
+}

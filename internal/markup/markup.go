@@ -131,7 +131,16 @@ func (r *Renderer) Excerpt(src string, n int) string {
 	if err != nil {
 		return ""
 	}
-	text := html.UnescapeString(r.strip.Sanitize(out))
+	return r.ExcerptHTML(out, n)
+}
+
+// ExcerptHTML is Excerpt of HTML that Render already produced (a post's stored
+// body_html): the same text, without running Markdown again.
+func (r *Renderer) ExcerptHTML(rendered string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	text := html.UnescapeString(r.strip.Sanitize(rendered))
 	text = strings.Join(strings.Fields(text), " ")
 	runes := 0
 	for i := range text {
