@@ -132,7 +132,7 @@ func (h *Handlers) threadPage(c *fiber.Ctx) error {
 		return err
 	}
 	a := actor(c)
-	v, err := h.svc.Thread(c.UserContext(), a, id, c.QueryInt("page", 1))
+	v, err := h.svc.ThreadPage(c.UserContext(), a, id, c.QueryInt("page", 1))
 	if err != nil {
 		return err
 	}

@@ -148,11 +148,21 @@ type ThreadView struct {
 // Thread returns page (1-based) of a thread's posts, counts the view, and moves the
 // member's read position forward.
 func (s *Service) Thread(ctx context.Context, a Actor, id int64, page int) (*ThreadView, error) {
+	return s.thread(ctx, a, id, page, true)
+}
+
+// ThreadPage is Thread for the web page, which shows the posts' HTML only: their
+// Markdown (Post.Body) is left empty, half the bytes of a page's read.
+func (s *Service) ThreadPage(ctx context.Context, a Actor, id int64, page int) (*ThreadView, error) {
+	return s.thread(ctx, a, id, page, false)
+}
+
+func (s *Service) thread(ctx context.Context, a Actor, id int64, page int, withSource bool) (*ThreadView, error) {
 	if page < 1 {
 		page = 1
 	}
 	from, to := (page-1)*PageSize+1, page*PageSize
-	read, err := s.store.threadPage(ctx, id, from, to, a.ID, a.Moderates())
+	read, err := s.store.threadPage(ctx, id, from, to, a.ID, a.Moderates(), withSource)
 	if err != nil {
 		return nil, notFound(err)
 	}

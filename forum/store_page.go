@@ -120,13 +120,18 @@ func parseCounts(b []byte, m map[string]int) bool {
 }
 
 // pagePostsSQL reads posts numbered $2..$3 of thread $1 with their authors and
-// reputation; mine is the viewer's reactions ($4), or none for visitors.
-func pagePostsSQL(viewer bool, withHidden bool) string {
+// reputation; mine is the viewer's reactions ($4), or none for visitors. Without
+// withSource the Markdown bodies stay in the database (pages show only the HTML).
+func pagePostsSQL(viewer, withHidden, withSource bool) string {
+	cols := postCols
+	if !withSource {
+		cols = strings.Replace(cols, "p.body,", "''::text AS body,", 1)
+	}
 	mine := `'{}'::text[]`
 	if viewer {
 		mine = `ARRAY(SELECT r.kind FROM forum_reactions r WHERE r.post_id = p.id AND r.member_id = $4)`
 	}
-	q := `SELECT ` + postCols + `, ` + mine + ` AS mine
+	q := `SELECT ` + cols + `, ` + mine + ` AS mine
 	      FROM forum_posts p JOIN users u ON u.id = p.author_id
 	      LEFT JOIN forum_member_stats ms ON ms.member_id = p.author_id
 	      WHERE p.thread_id = $1 AND p.number BETWEEN $2 AND $3`
@@ -147,16 +152,16 @@ type threadPageRead struct {
 // deleted ones only when withHidden) and, for a member, their read position: three
 // statements sent together as one pgx batch, so a page costs one round trip. The
 // caller still checks that the viewer may see the thread.
-func (s *Store) threadPage(ctx context.Context, id int64, from, to int, viewer int64, withHidden bool) (*threadPageRead, error) {
+func (s *Store) threadPage(ctx context.Context, id int64, from, to int, viewer int64, withHidden, withSource bool) (*threadPageRead, error) {
 	out := &threadPageRead{}
 	err := db.Pgx(ctx, s.db, func(conn *pgx.Conn) error {
 		b := &pgx.Batch{}
 		b.Queue(`SELECT `+threadCols+` FROM forum_threads t JOIN users u ON u.id = t.author_id WHERE t.id = $1`, id)
 		if viewer != 0 {
-			b.Queue(pagePostsSQL(true, withHidden), id, from, to, viewer)
+			b.Queue(pagePostsSQL(true, withHidden, withSource), id, from, to, viewer)
 			b.Queue(`SELECT coalesce(max(last_read), 0) FROM forum_read_state WHERE member_id = $1 AND thread_id = $2`, viewer, id)
 		} else {
-			b.Queue(pagePostsSQL(false, withHidden), id, from, to)
+			b.Queue(pagePostsSQL(false, withHidden, withSource), id, from, to)
 		}
 		br := conn.SendBatch(ctx, b)
 		defer br.Close()
