@@ -55,6 +55,11 @@ func fromFiber(fe *fiber.Error) *apperr.Error {
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	var e *apperr.Error
 	var fe *fiber.Error
+	if errors.As(err, &fe) && (fe.Code == fiber.StatusRequestTimeout || fe.Code == fiber.StatusRequestHeaderFieldsTooLarge) {
+		// The connection's side of things (an idle keep-alive connection timing out, headers
+		// too large): nothing went wrong in Hearth, so answer the status and log nothing.
+		return c.SendStatus(fe.Code)
+	}
 	if errors.As(err, &e) {
 		// keep e
 	} else if errors.As(err, &fe) {
