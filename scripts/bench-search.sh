@@ -237,19 +237,17 @@ done
 # Queries: one or two of the 300 most frequent title words (longer than 3 letters) of the
 # questions category, drawn at random; a fixed seed keeps the list the same across runs.
 questions=$(sql "SELECT id FROM forum_categories WHERE slug = 'questions'")
-denied=$(sql "SELECT coalesce(string_agg(id::text, ', ' ORDER BY id), '') FROM forum_categories WHERE NOT ('everyone' = ANY(read_roles))")
 sql "SELECT w FROM (SELECT regexp_split_to_table(lower(title), '[^a-z]+') AS w FROM forum_threads
 	WHERE category_id = $questions ORDER BY id LIMIT 20000) s WHERE length(w) > 3 GROUP BY w ORDER BY count(*) DESC, w LIMIT 300" >"$data/words"
 [ -s "$data/words" ] || die "no words to search for"
 awk 'BEGIN { srand(6) } { w[NR] = $0 } END { for (i = 0; i < 1000; i++) {
 	q = w[int(rand() * NR) + 1]; if (i % 2) q = q " " w[int(rand() * NR) + 1]; print q } }' "$data/words" >"$data/queries"
 # The request Hearth sends to Meilisearch for a visitor (search/meili_query.go, checked
-# against a capture of Hearth's traffic); QUERY is replaced.
-deny=""
-[ -z "$denied" ] || deny="\"category_id NOT IN [$denied]\","
+# against a capture of Hearth's traffic); QUERY is replaced. Pinned to one readable
+# category, it carries no list of denied categories and does not count the category facet.
 cat >"$data/direct.json" <<JSON
-{"q":"QUERY","filter":["read_roles IN [\"everyone\"]",$deny"category_id = $questions"],
- "facets":["kind","category_id","tags","status"],"hitsPerPage":20,"page":1,
+{"q":"QUERY","filter":["read_roles IN [\"everyone\"]","category_id = $questions"],
+ "facets":["kind","tags","status"],"hitsPerPage":20,"page":1,
  "attributesToRetrieve":["id","kind","type","ref_id","thread_id","title","url","category_id","tags","status","solved","author","author_name","created_at","score","replies"],
  "attributesToHighlight":["title","body"],"attributesToCrop":["body"],"cropLength":28,"cropMarker":"…",
  "highlightPreTag":"\ue000","highlightPostTag":"\ue001"}
