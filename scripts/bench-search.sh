@@ -380,7 +380,7 @@ meili_version=$(meili "$MEILI_URL/version" | jq -r .pkgVersion)
 	echo
 	echo "## $(date -u '+%Y-%m-%d %H:%M UTC'): search, scale $SCALE"
 	echo
-	echo "Data: $counts. \`hearth serve\` ($WORKERS outbox workers), PostgreSQL, Meilisearch and the load"
+	echo "Data: $counts. \`hearth serve\` ($WORKERS outbox workers for search rows and $WORKERS for the rest), PostgreSQL, Meilisearch and the load"
 	echo "generators all on the same machine."
 	echo
 	echo "| measurement | figure | target | verdict | CPU % hearth / pg / meili / load tool / other / idle |"
