@@ -17,8 +17,8 @@ import (
 var facetField = map[string]string{"kind": "kind", "category": "category_id", "tags": "tags", "status": "status"}
 
 // pinned is the one value q's filters leave a single-valued facet group, or "": a
-// facet Meilisearch need not count, since every match has that value. (Counting the
-// category of a category search was an eighth of a broad query's cost.)
+// facet Meilisearch need not count per value, since every match has that value.
+// (Counting the category of a category search was an eighth of a broad query's cost.)
 func (q *Query) pinned(g string) string {
 	switch {
 	case g == "kind" && q.Kind != "":
@@ -31,13 +31,25 @@ func (q *Query) pinned(g string) string {
 	return ""
 }
 
-// meiliFacets are the fields Meilisearch counts for q: those asked for and not pinned.
+// meiliFacets are the fields Meilisearch counts for q: the groups asked for and not
+// pinned, and kind whenever a pinned group needs its count.
 func meiliFacets(q *Query) []string {
 	var out []string
+	pinned := false
 	for _, g := range FacetGroups {
-		if q.wantsFacet(g) && q.pinned(g) == "" {
+		switch {
+		case !q.wantsFacet(g):
+		case q.pinned(g) != "":
+			pinned = true
+		default:
 			out = append(out, facetField[g])
 		}
+	}
+	// A pinned value's count is the number of matches, which total is not (it stops at
+	// MaxHits): every document has one kind, so it is the sum of the kind counts, and
+	// kind, with its two values, costs Meilisearch next to nothing to count.
+	if pinned && !slices.Contains(out, "kind") {
+		out = append(out, "kind")
 	}
 	return out
 }
@@ -199,23 +211,27 @@ func (b *meiliBackend) Search(ctx context.Context, q *Query, v Viewer) (*Results
 		out.Total = int64(len(out.Hits))
 	}
 	if q.mode == modeFull {
-		out.Facets = facetsOf(q, ans.FacetDistribution, out.Total)
+		out.Facets = facetsOf(q, ans.FacetDistribution)
 	}
 	return out, nil
 }
 
 // facetsOf reads the facet groups q asked for from Meilisearch's counts; a pinned
-// group (not counted) holds its one value, counted as total.
-func facetsOf(q *Query, dist map[string]map[string]int64, total int64) Facets {
+// group holds its one value with the number of matches.
+func facetsOf(q *Query, dist map[string]map[string]int64) Facets {
+	var matches int64
+	for _, n := range dist["kind"] {
+		matches += n
+	}
 	group := func(g string) []FacetValue {
 		if !q.wantsFacet(g) {
 			return nil
 		}
 		if p := q.pinned(g); p != "" {
-			if total == 0 {
+			if matches == 0 {
 				return []FacetValue{}
 			}
-			return []FacetValue{{Value: p, Count: total}}
+			return []FacetValue{{Value: p, Count: matches}}
 		}
 		return facetValues(dist[facetField[g]])
 	}
