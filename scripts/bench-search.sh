@@ -175,7 +175,8 @@ cpu_split() {
 		printf "%.0f / %.0f / %.0f / %.0f / %.0f / %.0f", 100 * app / all, 100 * pg / all, 100 * me / all,
 			100 * tool / all, 100 * o / all, 100 * (all - busy) / all }'
 }
-time_ticks() { awk '{ printf "%.0f", ($1 + $2) * 100 }' "$1"; } # `time` output "user sys" -> ticks
+# `time` output "user sys" -> ticks (its last line: the tool's own stderr may come first)
+time_ticks() { awk 'END { printf "%.0f", ($1 + $2) * 100 }' "$1"; }
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A cpu
 
@@ -370,7 +371,7 @@ meili_batches=$(meili "$MEILI_URL/batches?limit=5000" | jq -r --arg a "$w_start"
 	[.results[] | select(.startedAt >= $a and .startedAt <= $b and (.stats.types | has("documentAdditionOrUpdate")))]
 	| "\(length) batches of \((map(.stats.totalNbTasks) | add) / length | round) tasks on average, \((map(.duration | secs) | add) / length * 1000 | round) ms each"')
 task_mean=$(awk -v s0="$task_sum0" -v s1="$task_sum1" -v n0="$task_n0" -v n1="$task_n1" 'BEGIN { printf "%.0f", (n1 > n0 ? 1000 * (s1 - s0) / (n1 - n0) : 0) }')
-serve_problems=$(grep -c -e 'level=WARN' -e 'level=ERROR' "$data/serve-search.log" || true)
+serve_problems=$(grep -c -E 'level=(WARN|ERROR)|^[0-9/]+ [0-9:]+ (WARN|ERROR) ' "$data/serve-search.log" || true)
 
 # --- report ----------------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
