@@ -175,7 +175,8 @@ cpu_split() {
 		printf "%.0f / %.0f / %.0f / %.0f / %.0f / %.0f", 100 * app / all, 100 * pg / all, 100 * me / all,
 			100 * tool / all, 100 * o / all, 100 * (all - busy) / all }'
 }
-time_ticks() { awk '{ printf "%.0f", ($1 + $2) * 100 }' "$1"; } # `time` output "user sys" -> ticks
+# `time` output "user sys" -> ticks (its last line: the tool's own stderr may come first)
+time_ticks() { awk 'END { printf "%.0f", ($1 + $2) * 100 }' "$1"; }
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A cpu
 
@@ -237,19 +238,17 @@ done
 # Queries: one or two of the 300 most frequent title words (longer than 3 letters) of the
 # questions category, drawn at random; a fixed seed keeps the list the same across runs.
 questions=$(sql "SELECT id FROM forum_categories WHERE slug = 'questions'")
-denied=$(sql "SELECT coalesce(string_agg(id::text, ', ' ORDER BY id), '') FROM forum_categories WHERE NOT ('everyone' = ANY(read_roles))")
 sql "SELECT w FROM (SELECT regexp_split_to_table(lower(title), '[^a-z]+') AS w FROM forum_threads
 	WHERE category_id = $questions ORDER BY id LIMIT 20000) s WHERE length(w) > 3 GROUP BY w ORDER BY count(*) DESC, w LIMIT 300" >"$data/words"
 [ -s "$data/words" ] || die "no words to search for"
 awk 'BEGIN { srand(6) } { w[NR] = $0 } END { for (i = 0; i < 1000; i++) {
 	q = w[int(rand() * NR) + 1]; if (i % 2) q = q " " w[int(rand() * NR) + 1]; print q } }' "$data/words" >"$data/queries"
 # The request Hearth sends to Meilisearch for a visitor (search/meili_query.go, checked
-# against a capture of Hearth's traffic); QUERY is replaced.
-deny=""
-[ -z "$denied" ] || deny="\"category_id NOT IN [$denied]\","
+# against a capture of Hearth's traffic); QUERY is replaced. Pinned to one readable
+# category, it carries no list of denied categories and does not count the category facet.
 cat >"$data/direct.json" <<JSON
-{"q":"QUERY","filter":["read_roles IN [\"everyone\"]",$deny"category_id = $questions"],
- "facets":["kind","category_id","tags","status"],"hitsPerPage":20,"page":1,
+{"q":"QUERY","filter":["read_roles IN [\"everyone\"]","category_id = $questions"],
+ "facets":["kind","tags","status"],"hitsPerPage":20,"page":1,
  "attributesToRetrieve":["id","kind","type","ref_id","thread_id","title","url","category_id","tags","status","solved","author","author_name","created_at","score","replies"],
  "attributesToHighlight":["title","body"],"attributesToCrop":["body"],"cropLength":28,"cropMarker":"…",
  "highlightPreTag":"\ue000","highlightPostTag":"\ue001"}
@@ -372,7 +371,7 @@ meili_batches=$(meili "$MEILI_URL/batches?limit=5000" | jq -r --arg a "$w_start"
 	[.results[] | select(.startedAt >= $a and .startedAt <= $b and (.stats.types | has("documentAdditionOrUpdate")))]
 	| "\(length) batches of \((map(.stats.totalNbTasks) | add) / length | round) tasks on average, \((map(.duration | secs) | add) / length * 1000 | round) ms each"')
 task_mean=$(awk -v s0="$task_sum0" -v s1="$task_sum1" -v n0="$task_n0" -v n1="$task_n1" 'BEGIN { printf "%.0f", (n1 > n0 ? 1000 * (s1 - s0) / (n1 - n0) : 0) }')
-serve_problems=$(grep -c -e 'level=WARN' -e 'level=ERROR' "$data/serve-search.log" || true)
+serve_problems=$(grep -c -E 'level=(WARN|ERROR)|^[0-9/]+ [0-9:]+ (WARN|ERROR) ' "$data/serve-search.log" || true)
 
 # --- report ----------------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
@@ -382,7 +381,7 @@ meili_version=$(meili "$MEILI_URL/version" | jq -r .pkgVersion)
 	echo
 	echo "## $(date -u '+%Y-%m-%d %H:%M UTC'): search, scale $SCALE"
 	echo
-	echo "Data: $counts. \`hearth serve\` ($WORKERS outbox workers), PostgreSQL, Meilisearch and the load"
+	echo "Data: $counts. \`hearth serve\` ($WORKERS outbox workers for search rows and $WORKERS for the rest), PostgreSQL, Meilisearch and the load"
 	echo "generators all on the same machine."
 	echo
 	echo "| measurement | figure | target | verdict | CPU % hearth / pg / meili / load tool / other / idle |"

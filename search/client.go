@@ -4,6 +4,7 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -31,9 +32,21 @@ func NewClient(url, key, prefix string) *Client {
 		},
 	}
 	return &Client{
-		Meili:  meilisearch.New(url, meilisearch.WithAPIKey(key), meilisearch.WithCustomClient(hc)),
+		Meili: meilisearch.New(url, meilisearch.WithAPIKey(key), meilisearch.WithCustomClient(hc),
+			meilisearch.WithCustomJsonUnmarshaler(unmarshal)),
 		Prefix: prefix,
 	}
+}
+
+// unmarshal is encoding/json, except that a raw answer (a search's) is copied as it
+// is: the caller decodes it once into its own types, so a validating pass over every
+// hit here would only cost CPU.
+func unmarshal(data []byte, v any) error {
+	if r, ok := v.(*json.RawMessage); ok {
+		*r = append((*r)[:0], data...)
+		return nil
+	}
+	return json.Unmarshal(data, v)
 }
 
 // Index returns the prefixed name of an index.

@@ -25,9 +25,10 @@ func stripMarks(s string) string {
 // markedHTML escapes s and turns balanced marker pairs into <mark> elements.
 func markedHTML(s string) string {
 	var b strings.Builder
+	b.Grow(len(s) + 32)
 	open := false
 	for {
-		i := strings.IndexAny(s, markPre+markPost)
+		i := markIndex(s)
 		if i < 0 {
 			b.WriteString(html.EscapeString(s))
 			break
@@ -48,6 +49,23 @@ func markedHTML(s string) string {
 		b.WriteString("</mark>")
 	}
 	return b.String()
+}
+
+// markIndex is the index of the first marker in s, or -1. Both markers start with
+// the byte 0xEE (as do other characters of U+E000–U+EFFF), so a byte search finds
+// the candidates; strings.IndexAny with non-ASCII characters decodes every rune.
+func markIndex(s string) int {
+	for off := 0; ; {
+		i := strings.IndexByte(s[off:], markPre[0])
+		if i < 0 {
+			return -1
+		}
+		off += i
+		if strings.HasPrefix(s[off:], markPre) || strings.HasPrefix(s[off:], markPost) {
+			return off
+		}
+		off++
+	}
 }
 
 // cleanDoc strips markers from the text fields of d before it is indexed.

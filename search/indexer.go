@@ -82,13 +82,13 @@ func (ix *Indexer) handler(k Kind) outbox.Handler {
 				return err
 			}
 		}
-		return ix.sync(ctx, k, id, m.ID)
+		return ix.sync(ctx, k, id, m.ID, m.CreatedAt)
 	}
 }
 
 // sync brings one row's documents up to date, under its lock key, in one transaction:
 // the fan-out state and the task records commit only if the change was sent.
-func (ix *Indexer) sync(ctx context.Context, k Kind, id, outboxID int64) error {
+func (ix *Indexer) sync(ctx context.Context, k Kind, id, outboxID int64, at time.Time) error {
 	return db.InTx(ctx, ix.db, func(ctx context.Context) error {
 		key, err := k.LockKey(ctx, id)
 		if err != nil {
@@ -103,7 +103,7 @@ func (ix *Indexer) sync(ctx context.Context, k Kind, id, outboxID int64) error {
 				return err
 			}
 		}
-		ch, err := k.Sync(ctx, id, prev)
+		ch, err := k.Sync(ctx, id, at, prev)
 		if err != nil {
 			return err
 		}

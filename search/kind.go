@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // Kind is the adapter that makes one kind of row searchable: which outbox topic
@@ -22,9 +23,11 @@ type Kind interface {
 	// its replies share one); "" when the row no longer exists.
 	LockKey(ctx context.Context, id int64) (string, error)
 	// Sync re-reads row id (and whatever depends on it) from the database and says what
-	// the index must now hold. prev is the Fingerprint of the last Change sent under the
-	// same lock key ("" when unknown), so dependants are rewritten only when needed.
-	Sync(ctx context.Context, id int64, prev string) (*Change, error)
+	// the index must now hold. at is when the change was written (its outbox row's
+	// created_at, which the rows of one transaction share). prev is the Fingerprint of
+	// the last Change sent under the same lock key ("" when unknown), so dependants are
+	// rewritten only when needed.
+	Sync(ctx context.Context, id int64, at time.Time, prev string) (*Change, error)
 	// Count and Scan walk every document of the kind in id order (for reindex);
 	// Scan returns the id to resume after, 0 at the end.
 	Count(ctx context.Context) (int64, error)

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 )
@@ -44,21 +45,28 @@ func (threadKind) LockKey(_ context.Context, id int64) (string, error) { return 
 func threadLock(id int64) string { return "thread:" + strconv.FormatInt(id, 10) }
 
 // Sync writes the thread's document, or removes it when the thread is hidden, deleted or
-// gone, and rewrites its replies when what they copy from it changed since prev.
-func (k *threadKind) Sync(ctx context.Context, id int64, prev string) (*Change, error) {
+// gone, and rewrites its replies when what they copy from it changed since prev. The
+// document itself is not sent again when a reply's row of the same transaction sent
+// it already (see postKind.Sync).
+func (k *threadKind) Sync(ctx context.Context, id int64, at time.Time, prev string) (*Change, error) {
 	t, err := k.s.thread(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	prevFan, prevDoc := splitFingerprint(prev)
 	ch := &Change{}
+	fan, doc := "gone", ""
 	if t == nil || !t.visible() {
 		ch.Delete = append(ch.Delete, DocID("thread", id))
-		ch.Fingerprint = "gone"
 	} else {
-		ch.Upsert = append(ch.Upsert, threadDoc(t))
-		ch.Fingerprint = replyFingerprint(t)
+		d := threadDoc(t)
+		if doc = docFingerprint(&d); prevDoc != doc+"@"+stamp(at) {
+			ch.Upsert = append(ch.Upsert, d)
+		}
+		fan = replyFingerprint(t)
 	}
-	if ch.Fingerprint == prev || t == nil {
+	ch.Fingerprint = fan + "|" + doc
+	if fan == prevFan || t == nil {
 		return ch, nil
 	}
 	after := 0
@@ -80,6 +88,23 @@ func (k *threadKind) Sync(ctx context.Context, id int64, prev string) (*Change, 
 		}
 	}
 }
+
+// A thread's fingerprint (under its lock key) is "<replies>|<document>": a hash of what
+// its replies copy from it, and "<thread id>:<hash>" of its own document as last sent,
+// followed by "@<time>" when a reply's row sent it on behalf of the thread's row
+// written at that time.
+func splitFingerprint(fp string) (fan, doc string) {
+	fan, doc, _ = strings.Cut(fp, "|")
+	return fan, doc
+}
+
+func docFingerprint(d *Document) string {
+	b, _ := json.Marshal(d)
+	h := sha256.Sum256(b)
+	return strconv.FormatInt(d.RefID, 10) + ":" + hex.EncodeToString(h[:12])
+}
+
+func stamp(at time.Time) string { return strconv.FormatInt(at.UnixMicro(), 10) }
 
 func (k *threadKind) Count(ctx context.Context) (int64, error) { return k.s.countThreads(ctx) }
 
@@ -111,8 +136,13 @@ func (k *postKind) LockKey(ctx context.Context, id int64) (string, error) {
 }
 
 // Sync writes a visible reply of a visible thread and removes anything else. The
-// opening post is never a document of its own: its text is the thread's.
-func (k *postKind) Sync(ctx context.Context, id int64, _ string) (*Change, error) {
+// opening post is never a document of its own: its text is the thread's. A reply
+// changes its thread's document (the reply count), and the forum writes a row for the
+// thread in the same transaction: when prev shows the lock key is this thread's, the
+// thread's document goes in the reply's Meilisearch task (unless it is the one last
+// sent), and the fingerprint tells that row, by its time, that it is done. (Without
+// prev, say after a failed task, the thread's row sends it.)
+func (k *postKind) Sync(ctx context.Context, id int64, at time.Time, prev string) (*Change, error) {
 	gone := &Change{Delete: []string{DocID("post", id)}}
 	p, err := k.s.post(ctx, id)
 	if err != nil || p == nil || p.Number == 1 || !p.visible() {
@@ -122,7 +152,17 @@ func (k *postKind) Sync(ctx context.Context, id int64, _ string) (*Change, error
 	if err != nil || t == nil || !t.visible() {
 		return gone, err
 	}
-	return &Change{Upsert: []Document{replyDoc(p, t)}}, nil
+	ch := &Change{Upsert: []Document{replyDoc(p, t)}}
+	fan, prevDoc := splitFingerprint(prev)
+	if strings.HasPrefix(prevDoc, strconv.FormatInt(t.ID, 10)+":") {
+		d := threadDoc(t)
+		doc := docFingerprint(&d)
+		if sent, _, _ := strings.Cut(prevDoc, "@"); sent != doc {
+			ch.Upsert = append(ch.Upsert, d)
+		}
+		ch.Fingerprint = fan + "|" + doc + "@" + stamp(at)
+	}
+	return ch, nil
 }
 
 func (k *postKind) Count(ctx context.Context) (int64, error) { return k.s.countReplies(ctx) }

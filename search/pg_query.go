@@ -111,7 +111,7 @@ func (b *pgBackend) Search(ctx context.Context, q *Query, v Viewer) (*Results, e
 	}
 	out.Total = int64(len(out.Hits))
 	if q.mode == modeFull {
-		if err := b.facets(ctx, where, args, out); err != nil {
+		if err := b.facets(ctx, q, where, args, out); err != nil {
 			return nil, err
 		}
 		out.Pages = pages(out.Total, q.PerPage)
@@ -120,8 +120,8 @@ func (b *pgBackend) Search(ctx context.Context, q *Query, v Viewer) (*Results, e
 }
 
 // facets counts the matches per kind, category, status and tag in one statement;
-// the kind counts add up to the total.
-func (b *pgBackend) facets(ctx context.Context, where string, args []any, out *Results) error {
+// the kind counts add up to the total, so it runs even when q shows no facets.
+func (b *pgBackend) facets(ctx context.Context, q *Query, where string, args []any, out *Results) error {
 	var rows []struct {
 		F string
 		V string
@@ -145,8 +145,13 @@ func (b *pgBackend) facets(ctx context.Context, where string, args []any, out *R
 			out.Total += r.N
 		}
 	}
-	out.Facets = Facets{Kind: facetValues(maps["kind"]), Category: facetValues(maps["category"]),
-		Status: facetValues(maps["status"]), Tags: facetValues(maps["tags"])}
+	group := func(g string) []FacetValue {
+		if !q.wantsFacet(g) {
+			return nil
+		}
+		return facetValues(maps[g])
+	}
+	out.Facets = Facets{Kind: group("kind"), Category: group("category"), Status: group("status"), Tags: group("tags")}
 	return nil
 }
 

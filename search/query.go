@@ -63,7 +63,37 @@ type Query struct {
 	Sort    string     `json:"sort"`
 	Page    int        `json:"page"`
 	PerPage int        `json:"per_page"`
-	mode    mode
+	// Facets are the facet groups to count (FacetGroups); nil counts all of them and
+	// an empty list none. Counting is most of what a broad query costs Meilisearch, so
+	// a client that shows no facets can skip it.
+	Facets []string `json:"facets,omitempty"`
+	mode   mode
+}
+
+// FacetGroups are the facets a search can count, as the API names them.
+var FacetGroups = []string{"kind", "category", "tags", "status"}
+
+// wantsFacet reports whether q asks for the facet group g.
+func (q *Query) wantsFacet(g string) bool {
+	return q.mode == modeFull && (q.Facets == nil || slices.Contains(q.Facets, g))
+}
+
+// ParseFacets reads the facets parameter: "" (all), "none", or a comma-separated list
+// of FacetGroups (Normalize rejects unknown ones).
+func ParseFacets(s string) []string {
+	switch s {
+	case "":
+		return nil
+	case "none":
+		return []string{}
+	}
+	out := []string{}
+	for _, g := range strings.Split(s, ",") {
+		if g = strings.TrimSpace(g); !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // Limits of a query.
@@ -98,6 +128,12 @@ func (q *Query) Normalize() error {
 	}
 	if q.Status != "" && !slices.Contains(Statuses, q.Status) {
 		f.Add("status", "search.err.status")
+	}
+	for _, g := range q.Facets {
+		if !slices.Contains(FacetGroups, g) {
+			f.Add("facets", "search.err.facets")
+			break
+		}
 	}
 	switch q.Sort {
 	case "":

@@ -120,6 +120,27 @@ func TestQueryFiltersFacetsSortPages(t *testing.T) {
 			t.Errorf("category facet without label: %+v", f)
 		}
 	}
+	// A category search has Meilisearch count no categories: the facet holds the one
+	// category with the number of matches, as counted without the filter; the other
+	// groups are counted as ever.
+	ideas := e.search(t, "", "q=capacitor&category=ideas")
+	if c := ideas.Facets["category"]; ideas.Total != 2 || len(c) != 1 || c[0].Value != itoa(e.cats["ideas"]) ||
+		c[0].Count != facet("category")[itoa(e.cats["ideas"])] || c[0].Label == "" || len(ideas.Facets["kind"]) != 2 {
+		t.Errorf("category=ideas facets: %+v", ideas)
+	}
+	if r := e.search(t, "", "q=capacitor&category=ideas&kind=thread&facets=category"); len(r.Facets["category"]) != 1 ||
+		r.Facets["category"][0].Count != 1 || len(r.Facets["kind"]) != 0 {
+		t.Errorf("category=ideas&kind=thread&facets=category: %+v", r.Facets)
+	}
+	// Clients choose the facet groups they show, or none.
+	if r := e.search(t, "", "q=capacitor&facets=none"); r.Total != 5 || len(r.Facets["kind"])+len(r.Facets["tags"])+
+		len(r.Facets["category"])+len(r.Facets["status"]) != 0 {
+		t.Errorf("facets=none: %+v", r.Facets)
+	}
+	if r := e.search(t, "", "q=capacitor&facets=tags,status"); len(r.Facets["tags"]) != 3 || len(r.Facets["status"]) != 2 ||
+		len(r.Facets["kind"]) != 0 || len(r.Facets["category"]) != 0 {
+		t.Errorf("facets=tags,status: %+v", r.Facets)
+	}
 	// Typos are tolerated.
 	if r := e.search(t, "", "q=capacitr+bulgs"); len(r.Hits) == 0 || r.Hits[0].ID != tid(solved) {
 		t.Errorf("typo query: %v", r.ids())
@@ -159,7 +180,7 @@ func TestQueryFiltersFacetsSortPages(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"sort=best", "kind=idea", "status=closed", "per_page=500", "from=yesterday",
-		"from=2024-02-01&to=2024-01-01", "solved=maybe", "page=0", "q=" + strings.Repeat("x", 201)} {
+		"from=2024-02-01&to=2024-01-01", "solved=maybe", "page=0", "facets=authors", "q=" + strings.Repeat("x", 201)} {
 		r := e.API(t, "GET", "/api/v1/search?"+bad, nil, "")
 		if r.Status != 422 || len(r.Fields(t)) == 0 {
 			t.Errorf("%s: %d %s", bad, r.Status, r.Body)

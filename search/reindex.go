@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -142,11 +143,14 @@ func progressOut(w io.Writer) io.Writer {
 
 // replay enqueues again, once each, the search rows that were pending when the
 // rebuild started or were handled since: their handlers may have written to the
-// copy that was swapped out, or been overtaken by an older read of the rebuild.
+// copy that was swapped out, or been overtaken by an older read of the rebuild. What
+// their lock keys' fingerprints say was sent went to that copy, so it is forgotten.
 func (ix *Indexer) replay(ctx context.Context, since time.Time) (int, error) {
 	topics := make([]string, 0, len(ix.kinds))
+	kinds := map[string]Kind{}
 	for _, k := range ix.kinds {
 		topics = append(topics, k.Topic())
+		kinds[k.Topic()] = k
 	}
 	var rows []struct {
 		Topic   string
@@ -158,12 +162,22 @@ func (ix *Indexer) replay(ctx context.Context, since time.Time) (int, error) {
 		return 0, fmt.Errorf("search: changes during the rebuild: %w", err)
 	}
 	err = db.InTx(ctx, ix.db, func(ctx context.Context) error {
+		var keys []string
 		for _, r := range rows {
 			if err := outbox.Enqueue(ctx, ix.db, r.Topic, rawJSON(r.Payload)); err != nil {
 				return err
 			}
+			if id, err := kinds[r.Topic].Ref(json.RawMessage(r.Payload)); err == nil {
+				key, err := kinds[r.Topic].LockKey(ctx, id)
+				if err != nil {
+					return err
+				}
+				if key != "" {
+					keys = append(keys, key)
+				}
+			}
 		}
-		return nil
+		return ix.st.forget(ctx, keys)
 	})
 	return len(rows), err
 }

@@ -72,9 +72,11 @@ func TestReindexRebuildsTheSameDocuments(t *testing.T) {
 	}
 
 	// A thread hidden (and its row handled against the old index) mid-rebuild stays
-	// hidden after the swap; one edited mid-rebuild keeps the edit.
+	// hidden after the swap; one edited mid-rebuild keeps the edit; one answered after
+	// the rebuild read it counts the new reply (what was sent to the old index does
+	// not count as sent).
 	yes := true
-	hidden, edited := threads[0], threads[11]
+	hidden, edited, answered := threads[0], threads[11], threads[1]
 	title := "Gizmo question renamed during the rebuild"
 	var first int64
 	e.DB.Raw("SELECT id FROM forum_posts WHERE thread_id = ? AND number = 1", edited.ID).Scan(&first)
@@ -90,6 +92,7 @@ func TestReindexRebuildsTheSameDocuments(t *testing.T) {
 		if _, err := e.Forum.EditPost(ctx, e.actor("alice"), first, forum.PostEdit{Body: "Edited.", Title: &title}); err != nil {
 			t.Error(err)
 		}
+		e.reply(t, "wang", answered.ID, "Another gizmo answer.")
 		e.settle(t)
 	}}); err != nil {
 		t.Fatal(err)
@@ -102,7 +105,10 @@ func TestReindexRebuildsTheSameDocuments(t *testing.T) {
 	if d := docs[search.DocID("thread", edited.ID)]; d.Title != title {
 		t.Errorf("edit during the rebuild lost: %q", d.Title)
 	}
-	if len(docs) != 23 || docs[search.DocID("thread", staff.ID)].ReadRoles == nil {
+	if d := docs[search.DocID("thread", answered.ID)]; d.Replies != 2 {
+		t.Errorf("reply during the rebuild not counted: %d replies", d.Replies)
+	}
+	if len(docs) != 24 || docs[search.DocID("thread", staff.ID)].ReadRoles == nil {
 		t.Errorf("%d documents after the second rebuild", len(docs))
 	}
 }

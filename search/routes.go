@@ -61,7 +61,7 @@ func userID(c *fiber.Ctx) int64 {
 func (h *Handlers) parseQuery(c *fiber.Ctx) (Query, error) {
 	f := apperr.Fields{}
 	q := Query{Text: c.Query("q"), Kind: c.Query("kind"), Tag: c.Query("tag"), Status: c.Query("status"),
-		Author: c.Query("author"), Sort: c.Query("sort")}
+		Author: c.Query("author"), Sort: c.Query("sort"), Facets: ParseFacets(c.Query("facets"))}
 	if slug := c.Query("category"); slug != "" {
 		id, err := h.svc.CategoryID(c.UserContext(), role(c), slug)
 		if apperr.Is(err, apperr.Invalid) {

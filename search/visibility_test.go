@@ -118,6 +118,13 @@ func TestCategoryRoleChanges(t *testing.T) {
 	if n := count("moderator"); n != 2 {
 		t.Fatalf("moderator after narrowing: %d hits", n)
 	}
+	// A query pinned to the denied category keeps the guard (its documents still say
+	// everyone may read them).
+	pinned := &search.Query{Text: "okapi", CategoryID: e.cats["questions"], Page: 1, PerPage: 20}
+	res, err := search.NewMeiliBackend(e.Search).Search(ctx, pinned, search.Viewer{DeniedCategories: []int64{e.cats["questions"]}})
+	if err != nil || len(res.Hits) != 0 {
+		t.Fatalf("visitor pinned to the narrowed category: %v %+v", err, res)
+	}
 	if err := e.ix.SyncCategories(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,8 +60,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if len(hs) == 0 {
 		workers = 0 // nothing consumes the outbox yet; rows wait for a build that does
 	}
-	for i := 0; i < workers; i++ {
-		w := outbox.NewWorker(e.db, e.dbURL, hs, outbox.Options{Logger: e.log, Registerer: registererOnce(a, i)})
+	for _, w := range outboxWorkers(e, hs, workers, a.Registry) {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = w.Run(bg) }()
 	}
@@ -129,12 +129,27 @@ func handlers(e *env, a *app.App) map[string]outbox.Handler {
 // flags are recomputed (and monthly event partitions created ahead).
 const crmRefreshEvery = 6 * time.Hour
 
-// registererOnce registers the outbox metrics for the first worker only.
-func registererOnce(a *app.App, i int) prometheusRegisterer {
-	if i == 0 {
-		return a.Registry
+// outboxWorkers are two lanes of n workers each: one for search rows, one for every
+// other topic of hs. A worker claims a batch of rows and handles them in order, so in a
+// shared lane a slow handler (a CRM refresh of a busy member) or a backlog of another
+// topic held back the search rows behind it, and members waited to find what they
+// wrote. reg receives the outbox metrics, which the workers share (nil: none).
+func outboxWorkers(e *env, hs map[string]outbox.Handler, n int, reg prometheusRegisterer) []*outbox.Worker {
+	search, rest := map[string]outbox.Handler{}, map[string]outbox.Handler{}
+	for topic, h := range hs {
+		if strings.HasPrefix(topic, "search.") {
+			search[topic] = h
+		} else {
+			rest[topic] = h
+		}
 	}
-	return nil
+	var ws []*outbox.Worker
+	for _, lane := range []map[string]outbox.Handler{search, rest} {
+		for i := 0; i < n && len(lane) > 0; i++ {
+			ws = append(ws, outbox.NewWorker(e.db, e.dbURL, lane, outbox.Options{Logger: e.log, Registerer: reg}))
+		}
+	}
+	return ws
 }
 
 // runWorker runs outbox workers without a web server, for scaled-out deployments.
@@ -156,8 +171,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		n = 1
 	}
 	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		w := outbox.NewWorker(e.db, e.dbURL, handlers(e, a), outbox.Options{Logger: e.log})
+	for _, w := range outboxWorkers(e, handlers(e, a), n, nil) {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = w.Run(ctx) }()
 	}
