@@ -96,8 +96,12 @@ func TestRefreshStageAndChurn(t *testing.T) {
 	t.Parallel()
 	g := testenv.DB(t)
 	signals := &crm.Signals{}
-	signals.Register("always", func(ctx context.Context, _ *gorm.DB, _ int64, _ crm.Params) (crm.Factor, error) {
-		return crm.Factor{Key: "crm.factor.unresolved", Points: 12, Value: 2}, nil
+	signals.Register("always", func(ctx context.Context, _ *gorm.DB, members []int64, _ crm.Params) (map[int64]crm.Factor, error) {
+		out := map[int64]crm.Factor{}
+		for _, m := range members {
+			out[m] = crm.Factor{Key: "crm.factor.unresolved", Points: 12, Value: 2}
+		}
+		return out, nil
 	})
 	svc := crm.NewService(g, crm.DefaultParams, signals)
 	ctx := context.Background()

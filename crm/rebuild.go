@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hearth-community/hearth/internal/db"
@@ -65,36 +66,96 @@ func (s *Service) Rebuild(ctx context.Context, member int64) error {
 	return s.RefreshMember(ctx, member)
 }
 
-// RefreshAll refreshes every profile in batches (calling progress after each), then
-// the figures that compare members with each other: RFM quintiles and segment names,
-// CLV percentile and the core-member flag (top 20 % by value, the 80/20 rule), and
-// re-bases every engagement score to now.
+// refreshAllBatch is how many profiles RefreshAll refreshes per transaction, and
+// refreshAllParallel how many such batches run at once.
+const (
+	refreshAllBatch    = 1000
+	refreshAllParallel = 2
+)
+
+// RefreshAll refreshes every profile in batches of refreshAllBatch members (their
+// events read in one query, written back in one statement), a few batches at once,
+// calling progress after each; then the figures that compare members with each
+// other: RFM quintiles and segment names, CLV percentile and the core-member flag (top
+// 20 % by value, the 80/20 rule), and re-bases every engagement score to now.
 func (s *Service) RefreshAll(ctx context.Context, progress func(done, total int64)) error {
 	var total int64
 	if err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM crm_profiles WHERE NOT erased`).Scan(&total).Error; err != nil {
 		return err
 	}
-	var after, done int64
-	for {
+	batches := make(chan []int64)
+	errs := make(chan error, refreshAllParallel+1)
+	var mu sync.Mutex
+	var done int64
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for range refreshAllParallel {
+		wg.Go(func() {
+			for ids := range batches {
+				if err := s.refreshBatch(ctx, ids); err != nil {
+					errs <- fmt.Errorf("refresh %d…%d: %w", ids[0], ids[len(ids)-1], err)
+					cancel()
+					return
+				}
+				mu.Lock()
+				done += int64(len(ids))
+				if progress != nil {
+					progress(done, total)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	var after int64
+	for ctx.Err() == nil {
 		var ids []int64
-		if err := s.db.WithContext(ctx).Raw(`SELECT member_id FROM crm_profiles WHERE member_id > ? AND NOT erased ORDER BY member_id LIMIT 500`, after).
-			Scan(&ids).Error; err != nil {
-			return err
+		if err := s.db.WithContext(ctx).Raw(`SELECT member_id FROM crm_profiles WHERE member_id > ? AND NOT erased ORDER BY member_id LIMIT ?`,
+			after, refreshAllBatch).Scan(&ids).Error; err != nil {
+			errs <- err
+			break
 		}
 		if len(ids) == 0 {
 			break
 		}
-		for _, id := range ids {
-			if err := s.RefreshMember(ctx, id); err != nil {
-				return fmt.Errorf("refresh %d: %w", id, err)
-			}
-		}
-		after, done = ids[len(ids)-1], done+int64(len(ids))
-		if progress != nil {
-			progress(done, total)
+		after = ids[len(ids)-1]
+		select {
+		case batches <- ids:
+		case <-ctx.Done():
 		}
 	}
+	close(batches)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	return s.rankAll(ctx)
+}
+
+// refreshBatch refreshes the members in one transaction; those another refresh or an
+// action holds at that moment are refreshed one by one afterwards.
+func (s *Service) refreshBatch(ctx context.Context, ids []int64) error {
+	var done map[int64]bool
+	err := db.InTx(ctx, s.db, func(ctx context.Context) error {
+		var err error
+		done, err = s.refreshMembers(ctx, 0, 0, ids)
+		return err
+	})
+	if err != nil || len(done) == len(ids) {
+		return err
+	}
+	for _, id := range ids {
+		if !done[id] {
+			if err := s.RefreshMember(ctx, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // rankAll sets the figures relative to all members in one statement.
