@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/hearth-community/hearth/internal/db"
 	"github.com/hearth-community/hearth/internal/outbox"
@@ -17,10 +18,11 @@ const queueBatch = 32
 // HandleProfile is the outbox handler of TopicProfile. Every event enqueues a row, so
 // an active member has many; one refresh answers all of a member's rows that were
 // committed before it started (their events are in it), and it takes the members of
-// the oldest other pending rows along (up to queueBatch in all; rows another refresh
-// has taken are skipped), so a burst of events costs a few batched refreshes instead
-// of one each (see refreshMembers). A row a refresh has already answered is done at
-// once.
+// the oldest other pending rows along (up to queueBatch in all): unclaimed ones and
+// the rest of this worker's claim, not rows another worker leased or another refresh
+// has taken, so that concurrent workers seldom wait for each other. A burst of events
+// costs a few batched refreshes instead of one each (see refreshMembers). A row a
+// refresh has already answered is done at once.
 func (s *Service) HandleProfile(ctx context.Context, m outbox.Message) error {
 	var p struct {
 		MemberID int64 `json:"member_id"`
@@ -28,11 +30,17 @@ func (s *Service) HandleProfile(ctx context.Context, m outbox.Message) error {
 	if err := json.Unmarshal(m.Payload, &p); err != nil {
 		return fmt.Errorf("crm.profile payload: %w", err)
 	}
-	var done bool
-	if err := s.db.WithContext(ctx).Raw(`SELECT processed_at IS NOT NULL FROM outbox WHERE id = ?`, m.ID).Scan(&done).Error; err != nil {
+	// a claim leases its rows until one instant: rows with this row's lease are this
+	// worker's batch, to take along; rows another worker leased are left to it
+	var row struct {
+		Done  bool
+		Lease time.Time
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT processed_at IS NOT NULL AS done, available_at AS lease FROM outbox WHERE id = ?`, m.ID).
+		Scan(&row).Error; err != nil {
 		return err
 	}
-	if done {
+	if row.Done {
 		return nil
 	}
 	return db.InTx(ctx, s.db, func(ctx context.Context) error {
@@ -40,7 +48,8 @@ func (s *Service) HandleProfile(ctx context.Context, m outbox.Message) error {
 		var others []int64
 		if err := db.Conn(ctx, s.db).Raw(`SELECT CAST(payload->>'member_id' AS bigint) FROM outbox
 		                                   WHERE topic = ? AND processed_at IS NULL AND parked_at IS NULL
-		                                   ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`, TopicProfile, queueBatch-1).
+		                                     AND (available_at <= now() OR available_at = ?)
+		                                   ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`, TopicProfile, row.Lease, queueBatch-1).
 			Scan(&others).Error; err != nil {
 			return err
 		}
