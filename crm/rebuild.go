@@ -50,20 +50,21 @@ func (s *Service) RebuildIncremental(ctx context.Context, member int64) (Increme
 }
 
 // Rebuild replaces a member's incremental fields with the ones recomputed from their
-// events, then refreshes the rest of the profile.
+// events, and refreshes the rest of the profile, in one transaction.
 func (s *Service) Rebuild(ctx context.Context, member int64) error {
-	inc, err := s.RebuildIncremental(ctx, member)
-	if err != nil {
-		return err
-	}
-	err = db.Conn(ctx, s.db).Exec(
-		`UPDATE crm_profiles SET event_count = ?, first_event_at = ?, last_event_at = ?, engagement = ?, engagement_at = ?,
-		        purchases = ?, purchase_total = ?, updated_at = now() WHERE member_id = ?`,
-		inc.EventCount, inc.FirstEventAt, inc.LastEventAt, inc.Engagement, inc.EngagementAt, inc.Purchases, inc.PurchaseTotal, member).Error
-	if err != nil {
-		return fmt.Errorf("rebuild %d: %w", member, err)
-	}
-	return s.RefreshMember(ctx, member)
+	return db.InTx(ctx, s.db, func(ctx context.Context) error {
+		_, err := s.refreshMembers(ctx, member, 0, nil, true)
+		if err != nil {
+			return fmt.Errorf("rebuild %d: %w", member, err)
+		}
+		return nil
+	})
+}
+
+// RebuildAll rebuilds every profile from its events (Rebuild, in batches like
+// RefreshAll), then ranks them like RefreshAll.
+func (s *Service) RebuildAll(ctx context.Context, progress func(done, total int64)) error {
+	return s.refreshAll(ctx, progress, true)
 }
 
 // refreshAllBatch is how many profiles RefreshAll refreshes per transaction, and
@@ -79,6 +80,10 @@ const (
 // other: RFM quintiles and segment names, CLV percentile and the core-member flag (top
 // 20 % by value, the 80/20 rule), and re-bases every engagement score to now.
 func (s *Service) RefreshAll(ctx context.Context, progress func(done, total int64)) error {
+	return s.refreshAll(ctx, progress, false)
+}
+
+func (s *Service) refreshAll(ctx context.Context, progress func(done, total int64), rebuild bool) error {
 	var total int64
 	if err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM crm_profiles WHERE NOT erased`).Scan(&total).Error; err != nil {
 		return err
@@ -93,7 +98,7 @@ func (s *Service) RefreshAll(ctx context.Context, progress func(done, total int6
 	for range refreshAllParallel {
 		wg.Go(func() {
 			for ids := range batches {
-				if err := s.refreshBatch(ctx, ids); err != nil {
+				if err := s.refreshBatch(ctx, ids, rebuild); err != nil {
 					errs <- fmt.Errorf("refresh %d…%d: %w", ids[0], ids[len(ids)-1], err)
 					cancel()
 					return
@@ -138,19 +143,23 @@ func (s *Service) RefreshAll(ctx context.Context, progress func(done, total int6
 
 // refreshBatch refreshes the members in one transaction; those another refresh or an
 // action holds at that moment are refreshed one by one afterwards.
-func (s *Service) refreshBatch(ctx context.Context, ids []int64) error {
+func (s *Service) refreshBatch(ctx context.Context, ids []int64, rebuild bool) error {
 	var done map[int64]bool
 	err := db.InTx(ctx, s.db, func(ctx context.Context) error {
 		var err error
-		done, err = s.refreshMembers(ctx, 0, 0, ids)
+		done, err = s.refreshMembers(ctx, 0, 0, ids, rebuild)
 		return err
 	})
 	if err != nil || len(done) == len(ids) {
 		return err
 	}
+	one := s.RefreshMember
+	if rebuild {
+		one = s.Rebuild
+	}
 	for _, id := range ids {
 		if !done[id] {
-			if err := s.RefreshMember(ctx, id); err != nil {
+			if err := one(ctx, id); err != nil {
 				return err
 			}
 		}

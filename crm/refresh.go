@@ -192,8 +192,9 @@ func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed 
 }
 
 // loadInputs reads, for the profiles' members, their events, last year's purchases
-// and the community signals, in one query each.
-func (s *Service) loadInputs(ctx context.Context, conn *gorm.DB, ps []Profile, now time.Time) (map[int64]*refreshInput, error) {
+// and the community signals, in one query each; with rebuild, events before the
+// profile's first_event_at too.
+func (s *Service) loadInputs(ctx context.Context, conn *gorm.DB, ps []Profile, now time.Time, rebuild bool) (map[int64]*refreshInput, error) {
 	in := make(map[int64]*refreshInput, len(ps))
 	members := make([]int64, len(ps))
 	since := make([]string, len(ps))
@@ -201,7 +202,7 @@ func (s *Service) loadInputs(ctx context.Context, conn *gorm.DB, ps []Profile, n
 		in[p.MemberID] = &refreshInput{}
 		members[i] = p.MemberID
 		since[i] = "-infinity"
-		if p.FirstEventAt != nil {
+		if p.FirstEventAt != nil && !rebuild { // a rebuild trusts nothing of the profile
 			since[i] = p.FirstEventAt.Format(time.RFC3339Nano)
 		}
 	}
@@ -272,8 +273,9 @@ func (s *Service) loadInputs(ctx context.Context, conn *gorm.DB, ps []Profile, n
 // The pending crm.profile rows of the refreshed members are read before their events
 // and marked processed with the write: the refresh answers them (all but those another
 // transaction holds, which never waits here; ownRow, when not 0, is the row that asked
-// for own: answered while own's lock was awaited, own needs no refresh).
-func (s *Service) refreshMembers(ctx context.Context, own, ownRow int64, others []int64) (map[int64]bool, error) {
+// for own: answered while own's lock was awaited, own needs no refresh). With rebuild,
+// the incremental fields are recomputed from the events too (Rebuild).
+func (s *Service) refreshMembers(ctx context.Context, own, ownRow int64, others []int64, rebuild bool) (map[int64]bool, error) {
 	conn := db.Conn(ctx, s.db)
 	if own != 0 {
 		if err := conn.Exec(`SELECT pg_advisory_xact_lock(hashtextextended('crm.refresh:' || CAST(? AS bigint), 0))`, own).Error; err != nil {
@@ -324,29 +326,44 @@ func (s *Service) refreshMembers(ctx context.Context, own, ownRow int64, others 
 	}
 	done := map[int64]bool{}
 	if len(ps) > 0 {
-		in, err := s.loadInputs(ctx, conn, ps, now)
+		lock := func() error {
+			var locked []int64
+			if own != 0 {
+				if err := conn.Raw(`SELECT member_id FROM crm_profiles WHERE member_id = ? FOR UPDATE`, own).Scan(&locked).Error; err != nil {
+					return err
+				}
+			}
+			if len(members) > 1 || own == 0 {
+				var more []int64
+				if err := conn.Raw(`SELECT member_id FROM crm_profiles WHERE member_id = ANY(?) AND member_id <> ? ORDER BY member_id FOR UPDATE SKIP LOCKED`,
+					pq.Int64Array(members), own).Scan(&more).Error; err != nil {
+					return err
+				}
+				locked = append(locked, more...)
+			}
+			for _, m := range locked {
+				done[m] = true
+			}
+			ps = slices.DeleteFunc(ps, func(p Profile) bool { return !done[p.MemberID] })
+			return nil
+		}
+		// a rebuild overwrites the counters Append moves, so it holds the profiles
+		// before reading the events; a refresh only at the write
+		if rebuild {
+			if err := lock(); err != nil {
+				return nil, err
+			}
+		}
+		in, err := s.loadInputs(ctx, conn, ps, now, rebuild)
 		if err != nil {
 			return nil, err
 		}
-		var locked []int64
-		if own != 0 {
-			if err := conn.Raw(`SELECT member_id FROM crm_profiles WHERE member_id = ? FOR UPDATE`, own).Scan(&locked).Error; err != nil {
+		if !rebuild {
+			if err := lock(); err != nil {
 				return nil, err
 			}
 		}
-		if len(members) > 1 || own == 0 {
-			var more []int64
-			if err := conn.Raw(`SELECT member_id FROM crm_profiles WHERE member_id = ANY(?) AND member_id <> ? ORDER BY member_id FOR UPDATE SKIP LOCKED`,
-				pq.Int64Array(members), own).Scan(&more).Error; err != nil {
-				return nil, err
-			}
-			locked = append(locked, more...)
-		}
-		for _, m := range locked {
-			done[m] = true
-		}
-		ps = slices.DeleteFunc(ps, func(p Profile) bool { return !done[p.MemberID] })
-		if err := s.writeRefreshed(ctx, ps, in, now); err != nil {
+		if err := s.writeRefreshed(ctx, ps, in, now, rebuild); err != nil {
 			return nil, err
 		}
 	}
@@ -371,13 +388,19 @@ func (s *Service) refreshMembers(ctx context.Context, own, ownRow int64, others 
 
 // writeRefreshed derives the locked profiles' figures at now and writes them back in
 // one statement; stage changes go to the history and the timeline.
-func (s *Service) writeRefreshed(ctx context.Context, ps []Profile, in map[int64]*refreshInput, now time.Time) error {
+func (s *Service) writeRefreshed(ctx context.Context, ps []Profile, in map[int64]*refreshInput, now time.Time, rebuild bool) error {
 	if len(ps) == 0 {
 		return nil
 	}
 	conn := db.Conn(ctx, s.db)
 	out := make([]refreshed, len(ps))
+	var incs []rebuilt
 	for i, p := range ps {
+		if rebuild {
+			inc := rebuildIncremental(p.MemberID, in[p.MemberID].events, s.params.HalfLife)
+			incs = append(incs, inc)
+			p.EventCount, p.FirstEventAt, p.LastEventAt = inc.EventCount, inc.FirstEventAt, inc.LastEventAt
+		}
 		out[i] = derive(p, *in[p.MemberID], now, s.params)
 		if r := out[i]; r.changed {
 			if err := conn.Exec(`INSERT INTO crm_stage_history (member_id, from_stage, to_stage, reason, changed_at) VALUES (?, ?, ?, ?, ?)`,
@@ -387,6 +410,20 @@ func (s *Service) writeRefreshed(ctx context.Context, ps []Profile, in map[int64
 			if err := Append(ctx, s.db, Event{MemberID: r.MemberID, Kind: KindStageChanged, SubjectType: "stage:" + string(r.Stage), OccurredAt: now}); err != nil {
 				return err
 			}
+		}
+	}
+	if rebuild {
+		batch, err := json.Marshal(incs)
+		if err != nil {
+			return err
+		}
+		if err := conn.Exec(
+			`UPDATE crm_profiles p SET event_count = x.event_count, first_event_at = x.first_event_at, last_event_at = x.last_event_at,
+			        engagement = x.engagement, engagement_at = x.engagement_at, purchases = x.purchases, purchase_total = x.purchase_total
+			   FROM jsonb_to_recordset(CAST(? AS jsonb)) AS x(member_id bigint, event_count integer, first_event_at timestamptz,
+			        last_event_at timestamptz, engagement double precision, engagement_at timestamptz, purchases integer, purchase_total numeric)
+			  WHERE p.member_id = x.member_id`, string(batch)).Error; err != nil {
+			return err
 		}
 	}
 	batch, err := json.Marshal(out)
@@ -413,7 +450,51 @@ func (s *Service) refreshNow() time.Time { return s.now().Truncate(time.Microsec
 // the history and as an event, in the same transaction.
 func (s *Service) RefreshMember(ctx context.Context, member int64) error {
 	return db.InTx(ctx, s.db, func(ctx context.Context) error {
-		_, err := s.refreshMembers(ctx, member, 0, nil)
+		_, err := s.refreshMembers(ctx, member, 0, nil, false)
 		return err
 	})
+}
+
+// rebuilt is a member's incremental fields recomputed from their events.
+type rebuilt struct {
+	MemberID      int64      `json:"member_id"`
+	EventCount    int        `json:"event_count"`
+	FirstEventAt  *time.Time `json:"first_event_at"`
+	LastEventAt   *time.Time `json:"last_event_at"`
+	Engagement    float64    `json:"engagement"`
+	EngagementAt  *time.Time `json:"engagement_at"`
+	Purchases     int        `json:"purchases"`
+	PurchaseTotal float64    `json:"purchase_total"`
+}
+
+// rebuildIncremental computes, from all of a member's events, the fields Append keeps
+// event by event (as RebuildIncremental does in SQL): stage changes are not activity,
+// and the engagement score is decayed to the last event.
+func rebuildIncremental(member int64, events []refreshEvent, halfLife time.Duration) rebuilt {
+	r := rebuilt{MemberID: member}
+	for _, e := range events {
+		if e.Kind == KindStageChanged {
+			continue
+		}
+		r.EventCount++
+		if r.FirstEventAt == nil || e.OccurredAt.Before(*r.FirstEventAt) {
+			r.FirstEventAt = &e.OccurredAt
+		}
+		if r.LastEventAt == nil || e.OccurredAt.After(*r.LastEventAt) {
+			r.LastEventAt = &e.OccurredAt
+		}
+		if e.Kind == KindPurchase {
+			r.Purchases++
+			r.PurchaseTotal += e.Value
+		}
+	}
+	if r.LastEventAt != nil {
+		for _, e := range events {
+			if e.Kind != KindStageChanged {
+				r.Engagement += e.Weight * decay(r.LastEventAt.Sub(e.OccurredAt), halfLife)
+			}
+		}
+		r.EngagementAt = r.LastEventAt
+	}
+	return r
 }

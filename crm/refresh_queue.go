@@ -53,7 +53,7 @@ func (s *Service) HandleProfile(ctx context.Context, m outbox.Message) error {
 			Scan(&others).Error; err != nil {
 			return err
 		}
-		_, err := s.refreshMembers(ctx, p.MemberID, m.ID, others)
+		_, err := s.refreshMembers(ctx, p.MemberID, m.ID, others, false)
 		return err
 	})
 }

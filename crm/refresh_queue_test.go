@@ -3,6 +3,7 @@ package crm_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -115,4 +116,63 @@ func TestRefreshAllBatchesEqualRefreshMember(t *testing.T) {
 	if all := snapshot(); all != one {
 		t.Fatalf("RefreshAll wrote\n%s\nRefreshMember wrote\n%s", all, one)
 	}
+}
+
+// TestRebuildRestoresIncremental: Rebuild and RebuildAll (computed in Go, in batches)
+// put back incremental fields that equal RebuildIncremental's (SQL) after the profile
+// was damaged.
+func TestRebuildRestoresIncremental(t *testing.T) {
+	t.Parallel()
+	g := testenv.DB(t)
+	svc := crm.NewService(g, crm.DefaultParams, nil)
+	ctx := context.Background()
+	now := time.Now()
+	var members []int64
+	for i := range 4 {
+		m := newMember(t, g, i)
+		members = append(members, m)
+		for j := range 2 + 5*i {
+			e := crm.Event{MemberID: m, Kind: kinds[(i*3+j)%len(kinds)], OccurredAt: now.Add(-time.Duration(j*29+i) * 24 * time.Hour)}
+			if e.Kind == crm.KindPurchase {
+				e.Value = 12.34 * float64(j+1)
+			}
+			appendAt(t, g, e)
+		}
+	}
+	damage := func() {
+		if err := g.Exec(`UPDATE crm_profiles SET event_count = 999, first_event_at = now(), last_event_at = now() - interval '9 years',
+		                          engagement = 0, purchases = 7, purchase_total = 1`).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(how string) {
+		h := crm.DefaultParams.HalfLife
+		for _, m := range members {
+			inc, err := svc.Incremental(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reb, err := svc.RebuildIncremental(ctx, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := inc.At(now, h), reb.At(now, h)
+			if inc.EventCount != reb.EventCount || inc.Purchases != reb.Purchases || math.Abs(inc.PurchaseTotal-reb.PurchaseTotal) > 0.001 ||
+				math.Abs(a-b) > 1e-9*math.Max(1, b) || !sameTime(inc.FirstEventAt, reb.FirstEventAt) || !sameTime(inc.LastEventAt, reb.LastEventAt) {
+				t.Fatalf("%s, member %d: profile %+v (eng %.9f) != rebuilt from the events %+v (eng %.9f)", how, m, inc, a, reb, b)
+			}
+		}
+	}
+	damage()
+	for _, m := range members {
+		if err := svc.Rebuild(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("Rebuild")
+	damage()
+	if err := svc.RebuildAll(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("RebuildAll")
 }
