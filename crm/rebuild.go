@@ -64,7 +64,7 @@ func (s *Service) Rebuild(ctx context.Context, member int64) error {
 // RebuildAll rebuilds every profile from its events (Rebuild, in batches like
 // RefreshAll), then ranks them like RefreshAll.
 func (s *Service) RebuildAll(ctx context.Context, progress func(done, total int64)) error {
-	return s.refreshAll(ctx, progress, true)
+	return s.refreshAll(ctx, progress, true, false)
 }
 
 // refreshAllBatch is how many profiles RefreshAll refreshes per transaction, and
@@ -80,10 +80,15 @@ const (
 // other: RFM quintiles and segment names, CLV percentile and the core-member flag (top
 // 20 % by value, the 80/20 rule), and re-bases every engagement score to now.
 func (s *Service) RefreshAll(ctx context.Context, progress func(done, total int64)) error {
-	return s.refreshAll(ctx, progress, false)
+	return s.refreshAll(ctx, progress, false, false)
 }
 
-func (s *Service) refreshAll(ctx context.Context, progress func(done, total int64), rebuild bool) error {
+// refreshAll runs RefreshAll (or RebuildAll). gentle is for the scheduled refresh,
+// which shares the machine with the workers refreshing profiles as events arrive: one
+// batch at a time, each followed by a pause as long as it took, so it takes at most
+// half of what it could. Afterwards the profiles are vacuumed: every row was rewritten,
+// and segment counts are index-only scans that need the visibility map current.
+func (s *Service) refreshAll(ctx context.Context, progress func(done, total int64), rebuild, gentle bool) error {
 	var total int64
 	if err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM crm_profiles WHERE NOT erased`).Scan(&total).Error; err != nil {
 		return err
@@ -95,13 +100,24 @@ func (s *Service) refreshAll(ctx context.Context, progress func(done, total int6
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for range refreshAllParallel {
+	parallel := refreshAllParallel
+	if gentle {
+		parallel = 1
+	}
+	for range parallel {
 		wg.Go(func() {
 			for ids := range batches {
+				t0 := time.Now()
 				if err := s.refreshBatch(ctx, ids, rebuild); err != nil {
 					errs <- fmt.Errorf("refresh %d…%d: %w", ids[0], ids[len(ids)-1], err)
 					cancel()
 					return
+				}
+				if gentle {
+					select {
+					case <-time.After(time.Since(t0)):
+					case <-ctx.Done():
+					}
 				}
 				mu.Lock()
 				done += int64(len(ids))
@@ -138,7 +154,10 @@ func (s *Service) refreshAll(ctx context.Context, progress func(done, total int6
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.rankAll(ctx)
+	if err := s.rankAll(ctx); err != nil {
+		return err
+	}
+	return s.db.WithContext(ctx).Exec(`VACUUM (ANALYZE) crm_profiles`).Error
 }
 
 // refreshBatch refreshes the members in one transaction; those another refresh or an

@@ -273,8 +273,9 @@ counts=$(sql "SELECT (SELECT count(*) FROM crm_profiles) || ' profiles, ' || (SE
 	|| (SELECT count(*) FROM crm_purchases) || ' purchases; database ' || pg_size_pretty(pg_database_size(current_database()))
 	|| ' (crm_events ' || pg_size_pretty(pg_total_relation_size('crm_events_default') + (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'crm_events'::regclass)::bigint)
 	|| ', crm_profiles ' || pg_size_pretty(pg_total_relation_size('crm_profiles')) || ')'")
-stages=$(sql "SELECT string_agg(stage || ' ' || round(100.0 * n / sum(n) OVER ())::int || ' %', ', ' ORDER BY n DESC)
-	FROM (SELECT stage, count(*) AS n FROM crm_profiles GROUP BY stage) s" | head -n 1)
+stages=$(sql "SELECT string_agg(stage || ' ' || pct || ' %', ', ' ORDER BY n DESC)
+	FROM (SELECT stage, n, round(100.0 * n / sum(n) OVER ())::int AS pct
+	        FROM (SELECT stage, count(*) AS n FROM crm_profiles GROUP BY stage) c) s" | head -n 1)
 pg_version=$(sql "SHOW server_version")
 shared_buffers=$(sql "SHOW shared_buffers")
 {
