@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hearth-community/hearth/internal/db"
@@ -49,52 +50,143 @@ func (s *Service) RebuildIncremental(ctx context.Context, member int64) (Increme
 }
 
 // Rebuild replaces a member's incremental fields with the ones recomputed from their
-// events, then refreshes the rest of the profile.
+// events, and refreshes the rest of the profile, in one transaction.
 func (s *Service) Rebuild(ctx context.Context, member int64) error {
-	inc, err := s.RebuildIncremental(ctx, member)
-	if err != nil {
-		return err
-	}
-	err = db.Conn(ctx, s.db).Exec(
-		`UPDATE crm_profiles SET event_count = ?, first_event_at = ?, last_event_at = ?, engagement = ?, engagement_at = ?,
-		        purchases = ?, purchase_total = ?, updated_at = now() WHERE member_id = ?`,
-		inc.EventCount, inc.FirstEventAt, inc.LastEventAt, inc.Engagement, inc.EngagementAt, inc.Purchases, inc.PurchaseTotal, member).Error
-	if err != nil {
-		return fmt.Errorf("rebuild %d: %w", member, err)
-	}
-	return s.RefreshMember(ctx, member)
+	return db.InTx(ctx, s.db, func(ctx context.Context) error {
+		_, err := s.refreshMembers(ctx, member, 0, nil, true)
+		if err != nil {
+			return fmt.Errorf("rebuild %d: %w", member, err)
+		}
+		return nil
+	})
 }
 
-// RefreshAll refreshes every profile in batches (calling progress after each), then
-// the figures that compare members with each other: RFM quintiles and segment names,
-// CLV percentile and the core-member flag (top 20 % by value, the 80/20 rule), and
-// re-bases every engagement score to now.
+// RebuildAll rebuilds every profile from its events (Rebuild, in batches like
+// RefreshAll), then ranks them like RefreshAll.
+func (s *Service) RebuildAll(ctx context.Context, progress func(done, total int64)) error {
+	return s.refreshAll(ctx, progress, true, false)
+}
+
+// refreshAllBatch is how many profiles RefreshAll refreshes per transaction, and
+// refreshAllParallel how many such batches run at once.
+const (
+	refreshAllBatch    = 1000
+	refreshAllParallel = 2
+)
+
+// RefreshAll refreshes every profile in batches of refreshAllBatch members (their
+// events read in one query, written back in one statement), a few batches at once,
+// calling progress after each; then the figures that compare members with each
+// other: RFM quintiles and segment names, CLV percentile and the core-member flag (top
+// 20 % by value, the 80/20 rule), and re-bases every engagement score to now.
 func (s *Service) RefreshAll(ctx context.Context, progress func(done, total int64)) error {
+	return s.refreshAll(ctx, progress, false, false)
+}
+
+// refreshAll runs RefreshAll (or RebuildAll). gentle is for the scheduled refresh,
+// which shares the machine with the workers refreshing profiles as events arrive: one
+// batch at a time, each followed by a pause as long as it took, so it takes at most
+// half of what it could. Afterwards the profiles are vacuumed: every row was rewritten,
+// and segment counts are index-only scans that need the visibility map current (a
+// lower autovacuum threshold on crm_profiles was tried and dropped: under 500 events/s
+// it vacuumed the table and all its indexes every half minute and slowed the live
+// refreshes tenfold).
+func (s *Service) refreshAll(ctx context.Context, progress func(done, total int64), rebuild, gentle bool) error {
 	var total int64
 	if err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM crm_profiles WHERE NOT erased`).Scan(&total).Error; err != nil {
 		return err
 	}
-	var after, done int64
-	for {
+	batches := make(chan []int64)
+	errs := make(chan error, refreshAllParallel+1)
+	var mu sync.Mutex
+	var done int64
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	parallel := refreshAllParallel
+	if gentle {
+		parallel = 1
+	}
+	for range parallel {
+		wg.Go(func() {
+			for ids := range batches {
+				t0 := time.Now()
+				if err := s.refreshBatch(ctx, ids, rebuild); err != nil {
+					errs <- fmt.Errorf("refresh %d…%d: %w", ids[0], ids[len(ids)-1], err)
+					cancel()
+					return
+				}
+				if gentle {
+					select {
+					case <-time.After(time.Since(t0)):
+					case <-ctx.Done():
+					}
+				}
+				mu.Lock()
+				done += int64(len(ids))
+				if progress != nil {
+					progress(done, total)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	var after int64
+	for ctx.Err() == nil {
 		var ids []int64
-		if err := s.db.WithContext(ctx).Raw(`SELECT member_id FROM crm_profiles WHERE member_id > ? AND NOT erased ORDER BY member_id LIMIT 500`, after).
-			Scan(&ids).Error; err != nil {
-			return err
+		if err := s.db.WithContext(ctx).Raw(`SELECT member_id FROM crm_profiles WHERE member_id > ? AND NOT erased ORDER BY member_id LIMIT ?`,
+			after, refreshAllBatch).Scan(&ids).Error; err != nil {
+			errs <- err
+			break
 		}
 		if len(ids) == 0 {
 			break
 		}
-		for _, id := range ids {
-			if err := s.RefreshMember(ctx, id); err != nil {
-				return fmt.Errorf("refresh %d: %w", id, err)
-			}
-		}
-		after, done = ids[len(ids)-1], done+int64(len(ids))
-		if progress != nil {
-			progress(done, total)
+		after = ids[len(ids)-1]
+		select {
+		case batches <- ids:
+		case <-ctx.Done():
 		}
 	}
-	return s.rankAll(ctx)
+	close(batches)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.rankAll(ctx); err != nil {
+		return err
+	}
+	return s.db.WithContext(ctx).Exec(`VACUUM (ANALYZE) crm_profiles`).Error
+}
+
+// refreshBatch refreshes the members in one transaction; those another refresh or an
+// action holds at that moment are refreshed one by one afterwards.
+func (s *Service) refreshBatch(ctx context.Context, ids []int64, rebuild bool) error {
+	var done map[int64]bool
+	err := db.InTx(ctx, s.db, func(ctx context.Context) error {
+		var err error
+		done, err = s.refreshMembers(ctx, 0, 0, ids, rebuild)
+		return err
+	})
+	if err != nil || len(done) == len(ids) {
+		return err
+	}
+	one := s.RefreshMember
+	if rebuild {
+		one = s.Rebuild
+	}
+	for _, id := range ids {
+		if !done[id] {
+			if err := one(ctx, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // rankAll sets the figures relative to all members in one statement.

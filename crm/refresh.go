@@ -5,157 +5,496 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/lib/pq"
+	"gorm.io/gorm"
 
 	"github.com/hearth-community/hearth/internal/db"
 )
 
-// windowed are the figures a refresh reads from the member's events and purchases.
-type windowed struct {
-	Events90d     int
-	EventsPrev90d int
-	Monetary365d  float64
-	Accepted365d  int
+// A refresh recomputes members' windowed figures, lifecycle stage, churn risk with its
+// factors, CLV, advocate flag, satisfaction and interests. It reads each member's
+// events once (one query for a whole batch of members), computes every figure in Go
+// (derive) and writes the batch back in one statement, so refreshing one member or a
+// thousand costs about the same number of statements.
+
+// refreshEvent is one event as a refresh reads it.
+type refreshEvent struct {
+	MemberID   int64
+	Kind       Kind
+	SubjectID  int64
+	Weight     float64
+	Value      float64
+	OccurredAt time.Time
+	Tags       []byte  // detail->'tags': a JSON array, or NULL
+	Category   *string // detail->>'category'
 }
+
+// refreshInput is what derive needs about one member besides the profile.
+type refreshInput struct {
+	events   []refreshEvent
+	monetary float64  // purchases of the last 365 days
+	signals  []Factor // community signals that fired
+}
+
+// refreshed is the outcome of derive: the profile's refreshed columns.
+type refreshed struct {
+	MemberID        int64           `json:"member_id"`
+	Events90d       int             `json:"events_90d"`
+	EventsPrev90d   int             `json:"events_prev_90d"`
+	Monetary365d    float64         `json:"monetary_365d"`
+	ChurnRisk       int             `json:"churn_risk"`
+	CLV             float64         `json:"clv"`
+	Advocate        bool            `json:"advocate"`
+	Interests       []string        `json:"interests"`
+	InterestWeights json.RawMessage `json:"interest_weights"`
+	Factors         json.RawMessage `json:"factors"`
+	CSAT            *float64        `json:"csat"`
+	NPS             *int            `json:"nps"`
+	Stage           Stage           `json:"stage"`
+	StageSince      time.Time       `json:"stage_since"`
+	// stage change, when there is one
+	changed  bool
+	from     Stage
+	stageWhy string
+}
+
+// days is n days before t; the SQL of the segment compiler and the reports use
+// interval 'n days' in UTC, which is the same instant.
+func days(t time.Time, n int) time.Time { return t.Add(-time.Duration(n) * 24 * time.Hour) }
+
+// derive computes a member's refreshed figures at now from the profile and the events
+// (all of the member's events, any order).
+func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed {
+	d90, d180, d365 := days(now, 90), days(now, 180), days(now, 365)
+	var e90, prev90, accepted int
+	type kindPoints struct {
+		points float64
+		n      int
+	}
+	kinds := map[Kind]*kindPoints{}
+	tagWeights := map[string]float64{}
+	type rating struct {
+		at    time.Time
+		value float64
+	}
+	latestRating := map[int64]rating{}
+	var npsAt time.Time
+	var nps *int
+	for _, e := range in.events {
+		dec := math.Pow(0.5, math.Max(0, now.Sub(e.OccurredAt).Seconds())/params.HalfLife.Seconds())
+		if e.Kind != KindStageChanged && !e.OccurredAt.After(now) {
+			switch {
+			case e.OccurredAt.After(d90):
+				e90++
+			case e.OccurredAt.After(d180):
+				prev90++
+			}
+			if e.Kind == KindAnswerAccepted && e.OccurredAt.After(d365) {
+				accepted++
+			}
+		}
+		if e.Weight > 0 {
+			k := kinds[e.Kind]
+			if k == nil {
+				k = &kindPoints{}
+				kinds[e.Kind] = k
+			}
+			k.points += e.Weight * dec
+			k.n++
+		}
+		if e.OccurredAt.After(d365) {
+			if len(e.Tags) > 0 {
+				var tags []string
+				if json.Unmarshal(e.Tags, &tags) == nil {
+					for _, t := range tags {
+						tagWeights[t] += e.Weight * dec
+					}
+				}
+			}
+			if e.Category != nil {
+				tagWeights["category:"+*e.Category] += e.Weight * dec
+			}
+			if e.Kind == KindAnswerRated {
+				if r, ok := latestRating[e.SubjectID]; !ok || e.OccurredAt.After(r.at) {
+					latestRating[e.SubjectID] = rating{e.OccurredAt, e.Value}
+				}
+			}
+		}
+		if e.Kind == KindNPSAnswered && (nps == nil || e.OccurredAt.After(npsAt)) {
+			v := int(math.Round(e.Value))
+			nps, npsAt = &v, e.OccurredAt
+		}
+	}
+	r := refreshed{MemberID: p.MemberID, Events90d: e90, EventsPrev90d: prev90, Monetary365d: in.monetary,
+		NPS: nps, Advocate: accepted >= params.AdvocateAnswers, Stage: p.Stage, StageSince: p.StageSince}
+	// satisfaction (CSAT: share of answers rated helpful, last year, the latest rating
+	// of each answer) and the latest NPS answer are kept apart from loyalty
+	if len(latestRating) > 0 {
+		sum := 0.0
+		for _, x := range latestRating {
+			sum += x.value
+		}
+		csat := 100 * sum / float64(len(latestRating))
+		r.CSAT = &csat
+	}
+	act := Activity{Now: now, EventCount: p.EventCount, Events90d: e90, EventsPrev90: prev90}
+	if p.FirstEventAt != nil {
+		act.FirstEventAt = *p.FirstEventAt
+	}
+	if p.LastEventAt != nil {
+		act.LastEventAt = *p.LastEventAt
+	}
+	stage, stageWhy := StageOf(act, params)
+	churn, churnFactors := ChurnRisk(act, params, in.signals)
+	r.ChurnRisk, r.CLV = churn, CLV(in.monetary, churn, 0, params)
+	if stage != p.Stage {
+		r.changed, r.from, r.stageWhy = true, p.Stage, stageWhy
+		r.Stage, r.StageSince = stage, now
+	}
+	// engagement split by event kind, largest first
+	engFactors := make([]Factor, 0, len(kinds))
+	for k, x := range kinds {
+		engFactors = append(engFactors, Factor{Key: "crm.kind." + string(k), Points: x.points, Value: float64(x.n)})
+	}
+	sort.Slice(engFactors, func(i, j int) bool {
+		a, b := engFactors[i], engFactors[j]
+		return a.Points > b.Points || (a.Points == b.Points && a.Key < b.Key)
+	})
+	for i := range engFactors {
+		engFactors[i].Points = math.Round(engFactors[i].Points*10) / 10
+	}
+	// interests: the tags and categories of the last year's events, decayed like
+	// engagement; the top five
+	tags := make([]string, 0, len(tagWeights))
+	for t := range tagWeights {
+		tags = append(tags, t)
+	}
+	sort.Slice(tags, func(i, j int) bool {
+		a, b := tagWeights[tags[i]], tagWeights[tags[j]]
+		return a > b || (a == b && tags[i] < tags[j])
+	})
+	weights := map[string]float64{}
+	r.Interests = []string{}
+	for _, t := range tags[:min(len(tags), 5)] {
+		weights[t] = math.Round(tagWeights[t]*10) / 10
+		r.Interests = append(r.Interests, strings.ToLower(t))
+	}
+	factors, _ := json.Marshal(Explanation{Engagement: engFactors, Churn: churnFactors, Stage: stageWhy,
+		CLV: []Factor{{"crm.factor.revenue", 0, in.monetary}, {"crm.factor.retention", 0, math.Round(100 * retention(churn))}}})
+	wj, _ := json.Marshal(weights)
+	r.Factors, r.InterestWeights = factors, wj
+	return r
+}
+
+// loadInputs reads, for the profiles' members, their events, last year's purchases
+// and the community signals, in one query each; with rebuild, events before the
+// profile's first_event_at too.
+func (s *Service) loadInputs(ctx context.Context, conn *gorm.DB, ps []Profile, now time.Time, rebuild bool) (map[int64]*refreshInput, error) {
+	in := make(map[int64]*refreshInput, len(ps))
+	members := make([]int64, len(ps))
+	since := make([]string, len(ps))
+	for i, p := range ps {
+		in[p.MemberID] = &refreshInput{}
+		members[i] = p.MemberID
+		since[i] = "-infinity"
+		if p.FirstEventAt != nil && !rebuild { // a rebuild trusts nothing of the profile
+			since[i] = p.FirstEventAt.Format(time.RFC3339Nano)
+		}
+	}
+	ids := pq.Int64Array(members)
+	const cols = `e.member_id, e.kind, e.subject_id, e.weight, CAST(e.value AS float8) AS value, e.occurred_at,
+	              e.detail->'tags' AS tags, e.detail->>'category' AS category`
+	var q *gorm.DB
+	if lo, hi := slices.Min(members), slices.Max(members); hi-lo < 2*int64(len(members)) {
+		// a dense run of members (RefreshAll): one range scan of crm_events_member per
+		// partition; members in the range but not asked for are dropped below
+		q = conn.Raw(`SELECT `+cols+` FROM crm_events e WHERE e.member_id BETWEEN ? AND ? AND e.member_id = ANY(?)`, lo, hi, ids)
+	} else {
+		// members scattered (the queue): per member, only the partitions from its first
+		// event on (run-time partition pruning); every event of a profile is at or after
+		// its first_event_at but stage changes, which weigh nothing and carry no tags
+		q = conn.Raw(`SELECT `+cols+` FROM unnest(CAST(? AS bigint[]), CAST(? AS timestamptz[])) AS m(id, since)
+		               CROSS JOIN LATERAL (SELECT * FROM crm_events WHERE member_id = m.id AND occurred_at >= m.since) e`,
+			ids, pq.StringArray(since))
+	}
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e refreshEvent
+		var kind string
+		if err := rows.Scan(&e.MemberID, &kind, &e.SubjectID, &e.Weight, &e.Value, &e.OccurredAt, &e.Tags, &e.Category); err != nil {
+			return nil, err
+		}
+		e.Kind = Kind(kind)
+		if x := in[e.MemberID]; x != nil {
+			x.events = append(x.events, e)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var money []struct {
+		MemberID int64
+		Total    float64
+	}
+	if err := conn.Raw(`SELECT member_id, sum(amount)::float8 AS total FROM crm_purchases
+	                     WHERE member_id = ANY(?) AND occurred_at > ? GROUP BY member_id`, ids, days(now, 365)).
+		Scan(&money).Error; err != nil {
+		return nil, err
+	}
+	for _, m := range money {
+		in[m.MemberID].monetary = m.Total
+	}
+	signals, err := s.signals.evaluate(ctx, s.db, members, s.params)
+	if err != nil {
+		return nil, fmt.Errorf("churn signals: %w", err)
+	}
+	for m, fs := range signals {
+		in[m].signals = fs
+	}
+	return in, nil
+}
+
+// refreshMembers refreshes, in the transaction in ctx, the member own (0: none) and
+// those of others no other refresh holds, and reports who was refreshed. Refreshes
+// take a per-member advisory lock among themselves (own waits for it, the others are
+// tried), so two never record the same stage change; actions appending events never
+// wait for it. Profile rows are locked only for the final write: own waiting (while
+// no other profile is held), the others SKIP LOCKED, so an action touching several
+// profiles can never deadlock with a batch; a member skipped that way is left out.
+// The pending crm.profile rows of the refreshed members are read before their events
+// and marked processed with the write: the refresh answers them (all but those another
+// transaction holds, which never waits here; ownRow, when not 0, is the row that asked
+// for own: answered while own's lock was awaited, own needs no refresh). With rebuild,
+// the incremental fields are recomputed from the events too (Rebuild).
+func (s *Service) refreshMembers(ctx context.Context, own, ownRow int64, others []int64, rebuild bool) (map[int64]bool, error) {
+	conn := db.Conn(ctx, s.db)
+	if own != 0 {
+		if err := conn.Exec(`SELECT pg_advisory_xact_lock(hashtextextended('crm.refresh:' || CAST(? AS bigint), 0))`, own).Error; err != nil {
+			return nil, err
+		}
+		// the refresh that held the lock may have answered ownRow meanwhile
+		var answered bool
+		if ownRow != 0 {
+			if err := conn.Raw(`SELECT processed_at IS NOT NULL FROM outbox WHERE id = ?`, ownRow).Scan(&answered).Error; err != nil {
+				return nil, err
+			}
+		}
+		if answered {
+			own = 0
+		}
+	}
+	others = slices.DeleteFunc(slices.Clone(others), func(m int64) bool { return m == own })
+	slices.Sort(others)
+	others = slices.Compact(others)
+	var members []int64
+	if len(others) > 0 {
+		if err := conn.Raw(`SELECT m FROM unnest(CAST(? AS bigint[])) AS m
+		                     WHERE pg_try_advisory_xact_lock(hashtextextended('crm.refresh:' || m, 0)) ORDER BY m`,
+			pq.Int64Array(others)).Scan(&members).Error; err != nil {
+			return nil, err
+		}
+	}
+	if own != 0 {
+		members = append(members, own)
+	}
+	if len(members) == 0 {
+		return nil, nil
+	}
+	var answered []struct{ ID, MemberID int64 }
+	if err := conn.Raw(`SELECT id, CAST(payload->>'member_id' AS bigint) AS member_id FROM outbox
+	                     WHERE topic = ? AND processed_at IS NULL AND parked_at IS NULL
+	                       AND CAST(payload->>'member_id' AS bigint) = ANY(?)`, TopicProfile, pq.Int64Array(members)).
+		Scan(&answered).Error; err != nil {
+		return nil, err
+	}
+	// taken after that read: every row answered committed before refreshed_at, and
+	// every event committed before it is read below
+	now := s.refreshNow()
+	var ps []Profile
+	if err := conn.Raw(`SELECT * FROM crm_profiles WHERE member_id = ANY(?) AND NOT erased`, pq.Int64Array(members)).
+		Scan(&ps).Error; err != nil {
+		return nil, err
+	}
+	done := map[int64]bool{}
+	if len(ps) > 0 {
+		lock := func() error {
+			var locked []int64
+			if own != 0 {
+				if err := conn.Raw(`SELECT member_id FROM crm_profiles WHERE member_id = ? FOR UPDATE`, own).Scan(&locked).Error; err != nil {
+					return err
+				}
+			}
+			if len(members) > 1 || own == 0 {
+				var more []int64
+				if err := conn.Raw(`SELECT member_id FROM crm_profiles WHERE member_id = ANY(?) AND member_id <> ? ORDER BY member_id FOR UPDATE SKIP LOCKED`,
+					pq.Int64Array(members), own).Scan(&more).Error; err != nil {
+					return err
+				}
+				locked = append(locked, more...)
+			}
+			for _, m := range locked {
+				done[m] = true
+			}
+			ps = slices.DeleteFunc(ps, func(p Profile) bool { return !done[p.MemberID] })
+			return nil
+		}
+		// a rebuild overwrites the counters Append moves, so it holds the profiles
+		// before reading the events; a refresh only at the write
+		if rebuild {
+			if err := lock(); err != nil {
+				return nil, err
+			}
+		}
+		in, err := s.loadInputs(ctx, conn, ps, now, rebuild)
+		if err != nil {
+			return nil, err
+		}
+		if !rebuild {
+			if err := lock(); err != nil {
+				return nil, err
+			}
+		}
+		if err := s.writeRefreshed(ctx, ps, in, now, rebuild); err != nil {
+			return nil, err
+		}
+	}
+	if own != 0 {
+		done[own] = true // refreshed, or without a profile to refresh
+	}
+	var rows []int64
+	for _, r := range answered {
+		if done[r.MemberID] {
+			rows = append(rows, r.ID)
+		}
+	}
+	if len(rows) > 0 {
+		if err := conn.Exec(`UPDATE outbox SET processed_at = now() WHERE id IN (
+		                       SELECT id FROM outbox WHERE id = ANY(?) AND processed_at IS NULL FOR UPDATE SKIP LOCKED)`,
+			pq.Int64Array(rows)).Error; err != nil {
+			return nil, err
+		}
+	}
+	return done, nil
+}
+
+// writeRefreshed derives the locked profiles' figures at now and writes them back in
+// one statement; stage changes go to the history and the timeline.
+func (s *Service) writeRefreshed(ctx context.Context, ps []Profile, in map[int64]*refreshInput, now time.Time, rebuild bool) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	conn := db.Conn(ctx, s.db)
+	out := make([]refreshed, len(ps))
+	var incs []rebuilt
+	for i, p := range ps {
+		if rebuild {
+			inc := rebuildIncremental(p.MemberID, in[p.MemberID].events, s.params.HalfLife)
+			incs = append(incs, inc)
+			p.EventCount, p.FirstEventAt, p.LastEventAt = inc.EventCount, inc.FirstEventAt, inc.LastEventAt
+		}
+		out[i] = derive(p, *in[p.MemberID], now, s.params)
+		if r := out[i]; r.changed {
+			if err := conn.Exec(`INSERT INTO crm_stage_history (member_id, from_stage, to_stage, reason, changed_at) VALUES (?, ?, ?, ?, ?)`,
+				r.MemberID, string(r.from), string(r.Stage), r.stageWhy, now).Error; err != nil {
+				return err
+			}
+			if err := Append(ctx, s.db, Event{MemberID: r.MemberID, Kind: KindStageChanged, SubjectType: "stage:" + string(r.Stage), OccurredAt: now}); err != nil {
+				return err
+			}
+		}
+	}
+	if rebuild {
+		batch, err := json.Marshal(incs)
+		if err != nil {
+			return err
+		}
+		if err := conn.Exec(
+			`UPDATE crm_profiles p SET event_count = x.event_count, first_event_at = x.first_event_at, last_event_at = x.last_event_at,
+			        engagement = x.engagement, engagement_at = x.engagement_at, purchases = x.purchases, purchase_total = x.purchase_total
+			   FROM jsonb_to_recordset(CAST(? AS jsonb)) AS x(member_id bigint, event_count integer, first_event_at timestamptz,
+			        last_event_at timestamptz, engagement double precision, engagement_at timestamptz, purchases integer, purchase_total numeric)
+			  WHERE p.member_id = x.member_id`, string(batch)).Error; err != nil {
+			return err
+		}
+	}
+	batch, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	return conn.Exec(
+		`UPDATE crm_profiles p SET events_90d = x.events_90d, events_prev_90d = x.events_prev_90d, monetary_365d = x.monetary_365d,
+		        churn_risk = x.churn_risk, clv = x.clv, advocate = x.advocate, interests = x.interests,
+		        interest_weights = x.interest_weights, factors = x.factors, csat = x.csat, nps = x.nps,
+		        stage = x.stage, stage_since = x.stage_since, refreshed_at = ?, updated_at = ?
+		   FROM jsonb_to_recordset(CAST(? AS jsonb)) AS x(member_id bigint, events_90d integer, events_prev_90d integer,
+		        monetary_365d numeric, churn_risk smallint, clv numeric, advocate boolean, interests text[],
+		        interest_weights jsonb, factors jsonb, csat double precision, nps smallint, stage text, stage_since timestamptz)
+		  WHERE p.member_id = x.member_id AND NOT p.erased`, now, now, string(batch)).Error
+}
+
+// refreshNow is the time a refresh is taken at: every event committed before it is in
+// the refresh (its statements start later), which refreshed_at then records.
+func (s *Service) refreshNow() time.Time { return s.now().Truncate(time.Microsecond) }
 
 // RefreshMember recomputes one member's windowed figures, lifecycle stage, churn risk
 // with its factors, CLV, advocate flag and interests. A stage change is recorded in
 // the history and as an event, in the same transaction.
 func (s *Service) RefreshMember(ctx context.Context, member int64) error {
-	now := s.now()
 	return db.InTx(ctx, s.db, func(ctx context.Context) error {
-		conn := db.Conn(ctx, s.db)
-		var p Profile
-		res := conn.Raw(`SELECT * FROM crm_profiles WHERE member_id = ? FOR UPDATE`, member).Scan(&p)
-		if res.Error != nil || res.RowsAffected == 0 || p.Erased {
-			return res.Error
-		}
-		var w windowed
-		if err := conn.Raw(
-			`SELECT count(*) FILTER (WHERE occurred_at > CAST(@now AS timestamptz) - interval '90 days') AS events90d,
-			        count(*) FILTER (WHERE kind = @acc AND occurred_at > CAST(@now AS timestamptz) - interval '365 days') AS accepted365d
-			   FROM crm_events WHERE member_id = @m AND kind <> @stage AND occurred_at > CAST(@now AS timestamptz) - interval '365 days'
-			        AND occurred_at <= @now`,
-			map[string]any{"m": member, "now": now, "acc": string(KindAnswerAccepted), "stage": string(KindStageChanged)}).
-			Scan(&w).Error; err != nil {
-			return err
-		}
-		if err := conn.Raw(`SELECT count(*) FROM crm_events WHERE member_id = ? AND kind <> ?
-		                      AND occurred_at > CAST(? AS timestamptz) - interval '180 days' AND occurred_at <= CAST(? AS timestamptz) - interval '90 days'`,
-			member, string(KindStageChanged), now, now).Scan(&w.EventsPrev90d).Error; err != nil {
-			return err
-		}
-		// satisfaction (CSAT: share of answers rated helpful, last year) and the latest
-		// NPS answer are kept apart from loyalty, which repeat behaviour measures
-		var sat struct {
-			CSAT *float64
-			NPS  *int
-		}
-		if err := conn.Raw(
-			`SELECT (SELECT 100 * avg(value) FROM (SELECT DISTINCT ON (subject_id) value FROM crm_events
-			            WHERE member_id = @m AND kind = @rated AND occurred_at > CAST(@now AS timestamptz) - interval '365 days'
-			            ORDER BY subject_id, occurred_at DESC) latest) AS csat,
-			        (SELECT value::int FROM crm_events WHERE member_id = @m AND kind = @nps ORDER BY occurred_at DESC LIMIT 1) AS nps`,
-			map[string]any{"m": member, "now": now, "rated": string(KindAnswerRated), "nps": string(KindNPSAnswered)}).Scan(&sat).Error; err != nil {
-			return err
-		}
-		if err := conn.Raw(`SELECT coalesce(sum(amount), 0) FROM crm_purchases WHERE member_id = ? AND occurred_at > CAST(? AS timestamptz) - interval '365 days'`,
-			member, now).Scan(&w.Monetary365d).Error; err != nil {
-			return err
-		}
-		act := Activity{Now: now, EventCount: p.EventCount, Events90d: w.Events90d, EventsPrev90: w.EventsPrev90d}
-		if p.FirstEventAt != nil {
-			act.FirstEventAt = *p.FirstEventAt
-		}
-		if p.LastEventAt != nil {
-			act.LastEventAt = *p.LastEventAt
-		}
-		stage, stageWhy := StageOf(act, s.params)
-		signals, err := s.signals.evaluate(ctx, s.db, member, s.params)
-		if err != nil {
-			return fmt.Errorf("churn signals: %w", err)
-		}
-		churn, churnFactors := ChurnRisk(act, s.params, signals)
-		clv := CLV(w.Monetary365d, churn, 0, s.params)
-		engFactors, err := s.engagementFactors(ctx, member, now)
-		if err != nil {
-			return err
-		}
-		tags, weights, err := s.interests(ctx, member, now)
-		if err != nil {
-			return err
-		}
-		factors, _ := json.Marshal(Explanation{Engagement: engFactors, Churn: churnFactors, Stage: stageWhy,
-			CLV: []Factor{{"crm.factor.revenue", 0, w.Monetary365d}, {"crm.factor.retention", 0, math.Round(100 * retention(churn))}}})
-		wj, _ := json.Marshal(weights)
-		cols := map[string]any{"events_90d": w.Events90d, "events_prev_90d": w.EventsPrev90d, "monetary_365d": w.Monetary365d,
-			"churn_risk": churn, "clv": clv, "advocate": w.Accepted365d >= s.params.AdvocateAnswers,
-			"interests": pq.StringArray(tags), "interest_weights": string(wj), "factors": string(factors),
-			"refreshed_at": now, "updated_at": now, "csat": sat.CSAT, "nps": sat.NPS}
-		if stage != p.Stage {
-			cols["stage"], cols["stage_since"] = string(stage), now
-			if err := conn.Exec(`INSERT INTO crm_stage_history (member_id, from_stage, to_stage, reason, changed_at) VALUES (?, ?, ?, ?, ?)`,
-				member, string(p.Stage), string(stage), stageWhy, now).Error; err != nil {
-				return err
-			}
-			if err := Append(ctx, s.db, Event{MemberID: member, Kind: KindStageChanged, SubjectType: "stage:" + string(stage), OccurredAt: now}); err != nil {
-				return err
-			}
-		}
-		return conn.Table("crm_profiles").Where("member_id = ?", member).Updates(cols).Error
+		_, err := s.refreshMembers(ctx, member, 0, nil, false)
+		return err
 	})
 }
 
-// engagementFactors splits the decayed engagement score by event kind.
-func (s *Service) engagementFactors(ctx context.Context, member int64, now time.Time) ([]Factor, error) {
-	var rows []struct {
-		Kind   string
-		Points float64
-		N      float64
-	}
-	err := db.Conn(ctx, s.db).Raw(
-		`SELECT kind, sum(weight * power(0.5, greatest(0, extract(epoch FROM ? - occurred_at)) / ?)) AS points, count(*) AS n
-		   FROM crm_events WHERE member_id = ? AND weight > 0 GROUP BY kind ORDER BY points DESC`,
-		now, s.params.HalfLife.Seconds(), member).Scan(&rows).Error
-	out := make([]Factor, 0, len(rows))
-	for _, r := range rows {
-		out = append(out, Factor{Key: "crm.kind." + r.Kind, Points: math.Round(r.Points*10) / 10, Value: r.N})
-	}
-	return out, err
+// rebuilt is a member's incremental fields recomputed from their events.
+type rebuilt struct {
+	MemberID      int64      `json:"member_id"`
+	EventCount    int        `json:"event_count"`
+	FirstEventAt  *time.Time `json:"first_event_at"`
+	LastEventAt   *time.Time `json:"last_event_at"`
+	Engagement    float64    `json:"engagement"`
+	EngagementAt  *time.Time `json:"engagement_at"`
+	Purchases     int        `json:"purchases"`
+	PurchaseTotal float64    `json:"purchase_total"`
 }
 
-// interests weighs the tags and categories of a member's events over the last year
-// (decayed like engagement) and keeps the top five.
-func (s *Service) interests(ctx context.Context, member int64, now time.Time) ([]string, map[string]float64, error) {
-	var rows []struct {
-		Tag    string
-		Weight float64
-	}
-	err := db.Conn(ctx, s.db).Raw(
-		`SELECT x.tag, sum(e.weight * power(0.5, greatest(0, extract(epoch FROM ? - e.occurred_at)) / ?)) AS weight
-		   FROM crm_events e,
-		        LATERAL (SELECT jsonb_array_elements_text(coalesce(e.detail->'tags', '[]')) AS tag
-		                 UNION ALL SELECT 'category:' || (e.detail->>'category') WHERE (e.detail->>'category') IS NOT NULL) x
-		  WHERE e.member_id = ? AND e.occurred_at > CAST(? AS timestamptz) - interval '365 days'
-		  GROUP BY x.tag`, now, s.params.HalfLife.Seconds(), member, now).Scan(&rows).Error
-	if err != nil {
-		return nil, nil, err
-	}
-	sort.Slice(rows, func(i, j int) bool {
-		return rows[i].Weight > rows[j].Weight || (rows[i].Weight == rows[j].Weight && rows[i].Tag < rows[j].Tag)
-	})
-	weights := map[string]float64{}
-	tags := []string{}
-	for i, r := range rows {
-		if i >= 5 {
-			break
+// rebuildIncremental computes, from all of a member's events, the fields Append keeps
+// event by event (as RebuildIncremental does in SQL): stage changes are not activity,
+// and the engagement score is decayed to the last event.
+func rebuildIncremental(member int64, events []refreshEvent, halfLife time.Duration) rebuilt {
+	r := rebuilt{MemberID: member}
+	for _, e := range events {
+		if e.Kind == KindStageChanged {
+			continue
 		}
-		weights[r.Tag] = math.Round(r.Weight*10) / 10
-		tags = append(tags, strings.ToLower(r.Tag))
+		r.EventCount++
+		if r.FirstEventAt == nil || e.OccurredAt.Before(*r.FirstEventAt) {
+			r.FirstEventAt = &e.OccurredAt
+		}
+		if r.LastEventAt == nil || e.OccurredAt.After(*r.LastEventAt) {
+			r.LastEventAt = &e.OccurredAt
+		}
+		if e.Kind == KindPurchase {
+			r.Purchases++
+			r.PurchaseTotal += e.Value
+		}
 	}
-	return tags, weights, nil
+	if r.LastEventAt != nil {
+		for _, e := range events {
+			if e.Kind != KindStageChanged {
+				r.Engagement += e.Weight * decay(r.LastEventAt.Sub(e.OccurredAt), halfLife)
+			}
+		}
+		r.EngagementAt = r.LastEventAt
+	}
+	return r
 }

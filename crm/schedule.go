@@ -16,7 +16,7 @@ func (s *Service) Schedule(ctx context.Context, log *slog.Logger, every time.Dur
 		if err := s.EnsurePartitions(ctx, 3); err != nil && ctx.Err() == nil {
 			log.Warn("crm partitions", "err", err)
 		}
-		if err := s.RefreshAll(ctx, nil); err != nil && ctx.Err() == nil {
+		if err := s.refreshAll(ctx, nil, false, true); err != nil && ctx.Err() == nil {
 			log.Warn("crm refresh", "err", err)
 			return
 		}

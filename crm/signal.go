@@ -2,16 +2,19 @@ package crm
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"gorm.io/gorm"
 )
 
-// Signal is one community signal that raises a member's churn risk, such as
-// unresolved questions or removed posts. It reports the points it adds (0 for none)
-// and the factor explaining them. Other packages provide signals over their own
-// tables; main registers them, so a new signal is one Register call.
-type Signal func(ctx context.Context, db *gorm.DB, memberID int64, p Params) (Factor, error)
+// Signal is one community signal that raises members' churn risk, such as
+// unresolved questions or removed posts. It is asked about a batch of members at once
+// (one query for a refresh of thousands) and reports, for each member it fires for,
+// the points it adds and the factor explaining them; members it leaves out (or gives
+// 0 points) have none. Other packages provide signals over their own tables; main
+// registers them, so a new signal is one Register call.
+type Signal func(ctx context.Context, db *gorm.DB, members []int64, p Params) (map[int64]Factor, error)
 
 // Signals is the set of registered churn signals.
 type Signals struct {
@@ -42,19 +45,22 @@ func (s *Signals) Names() []string {
 	return out
 }
 
-// evaluate runs every signal for a member and returns those that fired.
-func (s *Signals) evaluate(ctx context.Context, db *gorm.DB, member int64, p Params) ([]Factor, error) {
+// evaluate runs every signal for the members and returns, per member, those that
+// fired, in registration order.
+func (s *Signals) evaluate(ctx context.Context, db *gorm.DB, members []int64, p Params) (map[int64][]Factor, error) {
 	s.mu.RLock()
 	list := append([]namedSignal(nil), s.list...)
 	s.mu.RUnlock()
-	var out []Factor
+	out := map[int64][]Factor{}
 	for _, n := range list {
-		f, err := n.fn(ctx, db, member, p)
+		fs, err := n.fn(ctx, db, members, p)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", n.name, err)
 		}
-		if f.Points > 0 {
-			out = append(out, f)
+		for _, m := range members { // members' order, not the map's: factors stay in registration order
+			if f, ok := fs[m]; ok && f.Points > 0 {
+				out[m] = append(out[m], f)
+			}
 		}
 	}
 	return out, nil

@@ -8,19 +8,21 @@
 #   2. waits (up to $WAIT_QUIET s) until other processes leave the machine mostly idle;
 #   3. load: `hearth bench-crm workers` (outbox workers as `hearth worker` runs them, without its
 #      scheduled full refresh) while `hearth bench-crm load` appends $RATE events/s through
-#      crm.Append for $DURATION, once per $LOADS entry: p95 from commit to refreshed profile,
-#      and whether the incremental fields show each event at commit; then the same with the
-#      real `hearth worker`, whose start-up full refresh runs meanwhile (step load-worker);
+#      crm.Append for $DURATION, once per $LOADS entry: p95 from commit to refreshed profile
+#      (the event's crm.profile row processed: the refresh that answers it commits the
+#      profile and the row together), and whether the incremental fields show each event at
+#      commit; then the same with the real `hearth worker`, whose start-up full refresh runs
+#      meanwhile (step load-worker);
 #   4. segment: `hearth bench-crm segment` counts two 4-condition rules through the rule
 #      compiler $RUNS times each, with EXPLAIN (ANALYZE, BUFFERS);
 #   5. rebuild: incremental fields against the events, and crm Rebuild, for $SAMPLE members;
 #   6. refresh-all: crm RefreshAll over every profile: time and peak RSS (/usr/bin/time -v);
+#      rebuild-all: crm RebuildAll (every profile rebuilt from its events), the same;
 #   7. writes the figures, the targets, the CPU split of each step and the commands.
 #
 # Environment: SCALE (1), RATE (500), DURATION (60s), SENDERS (32), RUNS (30), TAG (battery),
-# SAMPLE (2000), LOADS (workers:pick[:coalesce] per load run, default "2:activity 8:activity
-# 2:uniform 2:activity:coalesce 8:activity:coalesce"; pick: activity or uniform; coalesce runs
-# the workers with the prototype fix), STEPS ("load load-worker segment rebuild refresh-all"),
+# SAMPLE (2000), LOADS (workers:pick per load run, default "2:activity 2:uniform 8:activity";
+# pick: activity or uniform), STEPS ("load load-worker segment rebuild refresh-all rebuild-all"),
 # WAIT_QUIET (900),
 # HEARTH_BIN (a hearth binary to use instead of building bin/hearth).
 # Everything it started is stopped on exit, whatever happens.
@@ -50,8 +52,8 @@ SENDERS=${SENDERS:-32}
 RUNS=${RUNS:-30}
 TAG=${TAG:-battery}
 SAMPLE=${SAMPLE:-2000}
-LOADS=${LOADS:-2:activity 8:activity 2:uniform 2:activity:coalesce 8:activity:coalesce}
-STEPS=${STEPS:-load load-worker segment rebuild refresh-all}
+LOADS=${LOADS:-2:activity 2:uniform 8:activity}
+STEPS=${STEPS:-load load-worker segment rebuild refresh-all rebuild-all}
 WAIT_QUIET=${WAIT_QUIET:-900}
 # Targets from the CRM issue.
 TARGET_LATENCY_MS=1000
@@ -220,7 +222,7 @@ run_step() { # run_step NAME WORKERS_PID CMD...: runs CMD under /usr/bin/time -v
 	order+=("$name")
 }
 load_args=(--rate "$RATE" --duration "$DURATION" --senders "$SENDERS")
-declare -A discarded_of coalesced_of label_of
+declare -A discarded_of label_of
 # discard_backlog STEP: crm.profile rows a previous load step left unprocessed would sit ahead
 # of this step's rows in the queue; they are marked processed (and counted) first.
 discard_backlog() {
@@ -231,21 +233,19 @@ for step in $STEPS; do
 	case $step in
 	load)
 		for spec in $LOADS; do
-			IFS=: read -r w pick co <<<"$spec"
-			name="load-$w-$pick${co:+-$co}"
+			IFS=: read -r w pick <<<"$spec"
+			name="load-$w-$pick"
 			label_of[$name]="$w workers of \`hearth bench-crm workers\`, members drawn $([ "$pick" = uniform ] && echo uniformly || echo "by their activity of the last 90 days")"
-			[ -z "$co" ] || label_of[$name]="${label_of[$name]}, **prototype fix: coalesced refreshes** (not Hearth's code)"
 			discard_backlog "$name"
-			start "workers-$name" "$data/workers-$name.log" env HEARTH_WORKERS="$w" "$bin" bench-crm workers ${co:+--coalesce}
+			start "workers-$name" "$data/workers-$name.log" env HEARTH_WORKERS="$w" "$bin" bench-crm workers
 			wpid=${pids[-1]}
 			sleep 3
 			run_step "$name" "$wpid" "$bin" bench-crm load "${load_args[@]}" --pick "$pick"
 			stop_pid "$wpid" "workers-$name"
-			coalesced_of[$name]=$(awk '/^coalesced/ { print $2 " of " $4 }' "$data/workers-$name.log")
 		done
 		;;
 	load-worker)
-		IFS=: read -r w pick co <<<"${LOADS%% *}"
+		IFS=: read -r w pick <<<"${LOADS%% *}"
 		name=load-worker
 		label_of[$name]="$w workers of the real \`hearth worker\` (its start-up RefreshAll running meanwhile), members drawn by their activity of the last 90 days"
 		discard_backlog "$name"
@@ -258,7 +258,8 @@ for step in $STEPS; do
 	segment) run_step segment 0 "$bin" bench-crm segment --tag "$TAG" --runs "$RUNS" ;;
 	rebuild) run_step rebuild 0 "$bin" bench-crm rebuild --sample "$SAMPLE" ;;
 	refresh-all) run_step refresh-all 0 "$bin" bench-crm refresh-all ;;
-	*) die "unknown step $step (STEPS: load load-worker segment rebuild refresh-all)" ;;
+	rebuild-all) run_step rebuild-all 0 "$bin" bench-crm rebuild-all ;;
+	*) die "unknown step $step (STEPS: load load-worker segment rebuild refresh-all rebuild-all)" ;;
 	esac
 done
 
@@ -272,8 +273,9 @@ counts=$(sql "SELECT (SELECT count(*) FROM crm_profiles) || ' profiles, ' || (SE
 	|| (SELECT count(*) FROM crm_purchases) || ' purchases; database ' || pg_size_pretty(pg_database_size(current_database()))
 	|| ' (crm_events ' || pg_size_pretty(pg_total_relation_size('crm_events_default') + (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'crm_events'::regclass)::bigint)
 	|| ', crm_profiles ' || pg_size_pretty(pg_total_relation_size('crm_profiles')) || ')'")
-stages=$(sql "SELECT string_agg(stage || ' ' || round(100.0 * n / sum(n) OVER ())::int || ' %', ', ' ORDER BY n DESC)
-	FROM (SELECT stage, count(*) AS n FROM crm_profiles GROUP BY stage) s" | head -n 1)
+stages=$(sql "SELECT string_agg(stage || ' ' || pct || ' %', ', ' ORDER BY n DESC)
+	FROM (SELECT stage, n, round(100.0 * n / sum(n) OVER ())::int AS pct
+	        FROM (SELECT stage, count(*) AS n FROM crm_profiles GROUP BY stage) c) s" | head -n 1)
 pg_version=$(sql "SHOW server_version")
 shared_buffers=$(sql "SHOW shared_buffers")
 {
@@ -291,14 +293,13 @@ shared_buffers=$(sql "SHOW shared_buffers")
 			p95=$(field "$name" latency_ms p95)
 			label="event → refreshed profile at $(field "$name" sent rate) events/s: ${label_of[$name]}"
 			extra="${discarded_of[$name]} backlog rows of the previous step discarded first"
-			[ -z "${coalesced_of[$name]:-}" ] || extra="$extra; ${coalesced_of[$name]} crm.profile rows coalesced"
 			echo "| $label | p50 $(field "$name" latency_ms p50) ms, **p95 $p95 ms**, p99 $(field "$name" latency_ms p99) ms, max $(field "$name" latency_ms max) ms; $(field "$name" latency_ms seen) seen, $(field "$name" latency_ms unseen) not refreshed within the drain; outbox created → processed p95 $(field "$name" outbox_ms p95) ms; commit p95 $(field "$name" commit_ms p95) ms; $(field "$name" sent late) events started > 100 ms late; $extra | p95 < $TARGET_LATENCY_MS ms: $(verdict "$p95" $TARGET_LATENCY_MS) | ${cpu_of[$name]} |"
 			echo "| incremental fields at commit ($name) | $(field "$name" incremental_visible incremental_visible) of $(field "$name" incremental_visible of) sampled events visible in event_count, last_event_at and engagement at the first read after commit | all | — |"
 			;;
 		segment)
 			for r in "churn>=50" "churn>=20"; do
 				p95=$(field segment "segment $r" p95)
-				echo "| segment count: stage in (growth, stable), churn_risk ≥ ${r#churn>=}, interests ⊇ {$TAG}, consent_email | $(field segment "segment $r" count) members; p50 $(field segment "segment $r" p50) ms, **p95 $p95 ms** ($RUNS runs) | < $TARGET_SEGMENT_MS ms: $(verdict "$p95" $TARGET_SEGMENT_MS) | ${cpu_of[segment]} |"
+				echo "| segment count: stage in (growth, stable), churn_risk ≥ ${r#churn>=}, interests ⊇ {$TAG}, consent_email | $(field segment "segment $r" count) members; p50 $(field segment "segment $r" p50) ms, **p95 $p95 ms** ($RUNS warm runs); first run (before the warm-up) $(field segment "segment $r" first) ms | < $TARGET_SEGMENT_MS ms: $(verdict "$p95" $TARGET_SEGMENT_MS) | ${cpu_of[segment]} |"
 			done
 			;;
 		rebuild)
@@ -306,6 +307,9 @@ shared_buffers=$(sql "SHOW shared_buffers")
 			;;
 		refresh-all)
 			echo "| full refresh, RefreshAll over $(field refresh-all refresh-all profiles) profiles | **$(field refresh-all refresh-all took_s) s** ($(field refresh-all refresh-all per_profile_ms) ms per profile); peak RSS **$(rss_mib refresh-all) MiB** | report | ${cpu_of[refresh-all]} |"
+			;;
+		rebuild-all)
+			echo "| full rebuild from the events, RebuildAll over $(field rebuild-all rebuild-all profiles) profiles | **$(field rebuild-all rebuild-all took_s) s** ($(field rebuild-all rebuild-all per_profile_ms) ms per profile); peak RSS **$(rss_mib rebuild-all) MiB** | report | ${cpu_of[rebuild-all]} |"
 			;;
 		esac
 	done
@@ -329,11 +333,12 @@ shared_buffers=$(sql "SHOW shared_buffers")
 	echo "  SCALE=$SCALE RATE=$RATE DURATION=$DURATION SENDERS=$SENDERS LOADS=\"$LOADS\" RUNS=$RUNS TAG=$TAG SAMPLE=$SAMPLE scripts/bench-crm.sh"
 	echo "  # which runs, against the PostgreSQL of hearth services --dir .bench-crm/services:"
 	echo "  bin/hearth bench-crm generate --scale $SCALE"
-	echo "  HEARTH_WORKERS=N bin/hearth bench-crm workers [--coalesce] &   # or: HEARTH_WORKERS=N bin/hearth worker &"
+	echo "  HEARTH_WORKERS=N bin/hearth bench-crm workers &   # or: HEARTH_WORKERS=N bin/hearth worker &"
 	echo "  bin/hearth bench-crm load ${load_args[*]} --pick activity|uniform"
 	echo "  bin/hearth bench-crm segment --tag $TAG --runs $RUNS"
 	echo "  bin/hearth bench-crm rebuild --sample $SAMPLE"
 	echo "  /usr/bin/time -v bin/hearth bench-crm refresh-all"
+	echo "  /usr/bin/time -v bin/hearth bench-crm rebuild-all"
 	echo '  ```'
 } >>BENCHMARKS.md
 say "results appended to BENCHMARKS.md"

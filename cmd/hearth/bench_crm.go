@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -26,14 +25,13 @@ import (
 const benchCRMUsage = `hearth bench-crm: the CRM benchmark's steps (scripts/bench-crm.sh runs them in order)
 
   generate [--scale N]     N × (1,000,000 members with profiles, 20,000,000 events) into a fresh database
-  workers [--coalesce]     outbox workers only ($HEARTH_WORKERS of them), without the scheduled refresh;
-                           --coalesce: prototype of a fix, skip a crm.profile row that a refresh of its
-                           member started after its claim, or a later unclaimed row, covers
+  workers                  outbox workers only ($HEARTH_WORKERS of them), without the scheduled refresh
   load [--rate R] [--duration D] [--senders S] [--poll P] [--drain D] [--check N] [--pick activity|uniform]
                            append events through crm.Append at R/s; measure commit → refreshed profile
   segment [--tag T] [--runs N]
                            count 4-condition segments through the rule compiler; EXPLAIN ANALYZE
   refresh-all              crm.Service.RefreshAll over every profile (the scheduled refresh)
+  rebuild-all              crm.Service.RebuildAll: every profile rebuilt from its events
   rebuild [--sample N]     compare incremental fields with the events, then Rebuild N random members
 `
 
@@ -58,9 +56,8 @@ func runBenchCRM(ctx context.Context, args []string, getenv func(string) string,
 	runs := fs.Int("runs", 30, "timed runs per segment rule")
 	sample := fs.Int("sample", 2000, "members to rebuild")
 	pick := fs.String("pick", "activity", "who acts: activity (in proportion to their events of the last 90 days) or uniform")
-	coalesce := fs.Bool("coalesce", false, "workers: skip crm.profile rows already covered by a later refresh (prototype)")
 	mine, rest := splitFlags(args, "scale", "rate", "duration", "senders", "poll", "drain", "check", "tag", "runs", "sample",
-		"pick", "coalesce")
+		"pick")
 	if err := fs.Parse(mine); err != nil {
 		return err
 	}
@@ -73,7 +70,7 @@ func runBenchCRM(ctx context.Context, args []string, getenv func(string) string,
 	case "generate":
 		return benchCRMGenerate(ctx, e, *n, stdout)
 	case "workers":
-		return benchCRMWorkers(ctx, e, *coalesce, stdout)
+		return benchCRMWorkers(ctx, e, stdout)
 	case "load":
 		if *pick != "activity" && *pick != "uniform" {
 			return fmt.Errorf("--pick: %q is not activity or uniform", *pick)
@@ -83,7 +80,9 @@ func runBenchCRM(ctx context.Context, args []string, getenv func(string) string,
 	case "segment":
 		return benchCRMSegment(ctx, e, *tag, *runs, stdout)
 	case "refresh-all":
-		return benchCRMRefreshAll(ctx, e, stdout)
+		return benchCRMRefreshAll(ctx, e, false, stdout)
+	case "rebuild-all":
+		return benchCRMRefreshAll(ctx, e, true, stdout)
 	case "rebuild":
 		return benchCRMRebuild(ctx, e, *sample, stdout)
 	}
@@ -114,7 +113,7 @@ func benchCRMGenerate(ctx context.Context, e *env, n float64, stdout io.Writer) 
 // benchCRMWorkers runs what `hearth worker` runs for the outbox (the same handlers,
 // $HEARTH_WORKERS workers) but not its scheduled refresh, which starts with a full
 // RefreshAll: the latency measured is the steady state between scheduled refreshes.
-func benchCRMWorkers(ctx context.Context, e *env, coalesce bool, stdout io.Writer) error {
+func benchCRMWorkers(ctx context.Context, e *env, stdout io.Writer) error {
 	if err := e.requireMigrated(ctx); err != nil {
 		return err
 	}
@@ -123,62 +122,15 @@ func benchCRMWorkers(ctx context.Context, e *env, coalesce bool, stdout io.Write
 		return err
 	}
 	hs := handlers(e, a)
-	var handled, skipped atomic.Int64
-	if coalesce {
-		if err := ensureCoalesceIndex(ctx, e.db); err != nil {
-			return err
-		}
-		hs[crm.TopicProfile] = coalesced(e.db, hs[crm.TopicProfile], &handled, &skipped)
-	}
 	n := max(e.cfg.Workers, 1)
 	var wg sync.WaitGroup
 	for range n {
-		w := outbox.NewWorker(e.db, e.dbURL, hs, outbox.Options{Logger: e.log, Lease: benchLease})
+		w := outbox.NewWorker(e.db, e.dbURL, hs, outbox.Options{Logger: e.log})
 		wg.Go(func() { _ = w.Run(ctx) })
 	}
-	fmt.Fprintf(stdout, "bench-crm workers: %d outbox workers, no scheduled refresh, coalesce %v\n", n, coalesce)
+	fmt.Fprintf(stdout, "bench-crm workers: %d outbox workers, no scheduled refresh\n", n)
 	wg.Wait()
-	if coalesce {
-		fmt.Fprintf(stdout, "coalesced %d of %d crm.profile rows\n", skipped.Load(), handled.Load())
-	}
 	return nil
-}
-
-// benchLease is the outbox workers' lease (their default, set here because coalesced
-// reads the claim time back from it).
-const benchLease = 60 * time.Second
-
-// coalesced is a prototype of the fix BENCHMARKS.md suggests: a crm.profile row needs
-// no refresh of its own when (a) a refresh of its member started after the row was
-// claimed — the row committed before its claim, so that refresh read its event — or
-// (b) a later row for the same member is committed and not yet claimed: its refresh
-// will start after now. Many events of one active member then cost one refresh
-// instead of one each. (b) needs an index over the pending rows by member, which the
-// prototype creates (bench database only; see ensureCoalesceIndex).
-func coalesced(gdb *gorm.DB, next outbox.Handler, handled, skipped *atomic.Int64) outbox.Handler {
-	return func(ctx context.Context, m outbox.Message) error {
-		handled.Add(1)
-		var skip bool
-		err := gdb.WithContext(ctx).Raw(`
-			SELECT coalesce(p.refreshed_at >= o.available_at - make_interval(secs => ?), false)
-			       OR EXISTS (SELECT 1 FROM outbox l
-			                   WHERE l.topic = 'crm.profile' AND (l.payload->>'member_id') = (o.payload->>'member_id') AND l.id > o.id
-			                     AND l.processed_at IS NULL AND l.parked_at IS NULL AND l.attempts = 0)
-			  FROM outbox o JOIN crm_profiles p ON p.member_id = (o.payload->>'member_id')::bigint
-			 WHERE o.id = ?`, benchLease.Seconds(), m.ID).Scan(&skip).Error
-		if err == nil && skip {
-			skipped.Add(1)
-			return nil
-		}
-		return next(ctx, m)
-	}
-}
-
-// ensureCoalesceIndex creates the index coalesced's second test needs: unclaimed
-// crm.profile rows by member. It is part of the prototype, not of Hearth's schema.
-func ensureCoalesceIndex(ctx context.Context, gdb *gorm.DB) error {
-	return gdb.WithContext(ctx).Exec(`CREATE INDEX IF NOT EXISTS bench_outbox_profile_pending ON outbox ((payload->>'member_id'), id)
-	                                   WHERE topic = 'crm.profile' AND processed_at IS NULL AND parked_at IS NULL AND attempts = 0`).Error
 }
 
 func benchCRMLoad(ctx context.Context, e *env, l scale.CRMLoad, pick string, stdout io.Writer) error {
@@ -275,11 +227,15 @@ func benchCRMSegment(ctx context.Context, e *env, tag string, runs int, stdout i
 		r := segmentRules(tag)[name]
 		var count int64
 		var times []time.Duration
+		var first time.Duration   // the first count, before the warm-up: its pages may not be cached
 		for i := range runs + 3 { // three warm-up runs
 			t0 := time.Now()
 			n, err := seg.CountRule(ctx, staff, r)
 			if err != nil {
 				return err
+			}
+			if i == 0 {
+				first = time.Since(t0)
 			}
 			if i >= 3 {
 				times = append(times, time.Since(t0))
@@ -293,8 +249,8 @@ func benchCRMSegment(ctx context.Context, e *env, tag string, runs int, stdout i
 		ms := func(p float64) string {
 			return fmt.Sprintf("%.2f", float64(scale.Percentile(times, p).Microseconds())/1000)
 		}
-		fmt.Fprintf(stdout, "segment %s count %d runs %d ms min %s p50 %s p95 %s max %s\n", name, count, runs,
-			ms(0), ms(50), ms(95), ms(100))
+		fmt.Fprintf(stdout, "segment %s count %d runs %d ms min %s p50 %s p95 %s max %s first %.2f\n", name, count, runs,
+			ms(0), ms(50), ms(95), ms(100), float64(first.Microseconds())/1000)
 		fmt.Fprintf(stdout, "sql %s\n", query)
 		var plan []string
 		if err := e.db.WithContext(ctx).Raw("EXPLAIN (ANALYZE, BUFFERS) " + query).Scan(&plan).Error; err != nil {
@@ -305,21 +261,25 @@ func benchCRMSegment(ctx context.Context, e *env, tag string, runs int, stdout i
 	return nil
 }
 
-func benchCRMRefreshAll(ctx context.Context, e *env, stdout io.Writer) error {
+func benchCRMRefreshAll(ctx context.Context, e *env, rebuild bool, stdout io.Writer) error {
 	a, err := app.Build(app.Deps{Config: e.cfg, DB: e.db, Search: e.search, Logger: e.log})
 	if err != nil {
 		return err
 	}
+	step, label, run := "refresh-all", "refresh all", a.CRM.RefreshAll
+	if rebuild {
+		step, label, run = "rebuild-all", "rebuild all", a.CRM.RebuildAll
+	}
 	p := &progress{w: stdout}
 	start := time.Now()
 	var profiles int64
-	err = a.CRM.RefreshAll(ctx, func(done, total int64) { profiles = total; p.report("refresh all", done, total) })
+	err = run(ctx, func(done, total int64) { profiles = total; p.report(label, done, total) })
 	p.finish()
 	if err != nil {
 		return err
 	}
 	took := time.Since(start)
-	fmt.Fprintf(stdout, "refresh-all profiles %d took_s %.0f per_profile_ms %.2f peak_rss_mib %d\n", profiles, took.Seconds(),
+	fmt.Fprintf(stdout, "%s profiles %d took_s %.0f per_profile_ms %.3f peak_rss_mib %d\n", step, profiles, took.Seconds(),
 		float64(took.Microseconds())/1000/float64(max(profiles, 1)), peakRSS()/1024)
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -110,15 +109,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // as they gain side effects (search indexing, notifications, e-mail, webhooks).
 func handlers(e *env, a *app.App) map[string]outbox.Handler {
 	hs := map[string]outbox.Handler{
-		crm.TopicProfile: func(ctx context.Context, m outbox.Message) error {
-			var p struct {
-				MemberID int64 `json:"member_id"`
-			}
-			if err := json.Unmarshal(m.Payload, &p); err != nil {
-				return fmt.Errorf("crm.profile payload: %w", err)
-			}
-			return a.CRM.RefreshMember(ctx, p.MemberID)
-		},
+		crm.TopicProfile: a.CRM.HandleProfile,
 		crm.TopicWebhook: crm.NewWebhookSender(e.db, nil, e.log).Handle,
 	}
 	maps.Copy(hs, a.SearchIndexer.Handlers())

@@ -22,7 +22,11 @@ import (
 // CRMLoad is a stream of engagement events appended through crm.Append, each in its
 // own transaction, at a fixed rate, as the community's write paths would append them.
 // While it flows, an observer measures how long each event takes to show in its
-// member's refreshed profile (the outbox worker's crm.profile refresh).
+// member's refreshed profile (the outbox worker's crm.profile refresh): from the
+// event's commit until its crm.profile outbox row is seen processed. A refresh marks
+// the rows it answers processed in the transaction that writes the profile, and reads
+// the events after those rows committed, so a processed row means the refreshed
+// profile reflects the event.
 type CRMLoad struct {
 	Rate     int           // events per second
 	Duration time.Duration // how long events flow
@@ -39,7 +43,7 @@ type CRMLoadResult struct {
 	Sent, Failed int64
 	Late         int64           // events that started more than 100 ms behind schedule
 	Commit       []time.Duration // Append through commit, per event
-	Latency      []time.Duration // commit until a profile refreshed after the commit was seen
+	Latency      []time.Duration // commit until the event's crm.profile row was seen processed
 	Unseen       int             // events whose refresh was not seen before the drain ended
 	Checked      int             // events whose incremental fields were read right after commit
 	Visible      int             // … and showed the event (count, last event, engagement)
@@ -50,14 +54,14 @@ type CRMLoadResult struct {
 }
 
 type pendingEvent struct {
-	member   int64
+	row      int64 // the event's crm.profile outbox row
 	commitAt time.Time
 }
 
 // RunCRMLoad appends l.Rate events a second for l.Duration and measures, for each,
-// the time from its commit until the member's profile shows a refresh that started
-// after the commit (refreshed_at ≥ commit time: that refresh's snapshot includes the
-// event). The observer polls every l.Poll, so latencies are rounded up by up to that.
+// the time from its commit until its crm.profile row is seen processed (the refresh
+// that answered it committed, its snapshot including the event). The observer polls
+// every l.Poll, so latencies are rounded up by up to that.
 func RunCRMLoad(ctx context.Context, gdb *gorm.DB, l CRMLoad) (*CRMLoadResult, error) {
 	if l.Rate < 1 || l.Duration <= 0 || l.Senders < 1 || len(l.Members) == 0 || len(l.Members) != len(l.Weights) {
 		return nil, errors.New("scale: a CRM load needs a rate, a duration, senders and weighted members")
@@ -85,7 +89,14 @@ func RunCRMLoad(ctx context.Context, gdb *gorm.DB, l CRMLoad) (*CRMLoadResult, e
 				}
 				t0 := time.Now()
 				e.OccurredAt = t0
-				err := db.InTx(ctx, gdb, func(ctx context.Context) error { return crm.Append(ctx, gdb, e) })
+				var row int64
+				err := db.InTx(ctx, gdb, func(ctx context.Context) error {
+					if err := crm.Append(ctx, gdb, e); err != nil {
+						return err
+					}
+					// Append's last insert is the crm.profile row
+					return db.Conn(ctx, gdb).Raw(`SELECT currval(pg_get_serial_sequence('outbox', 'id'))`).Scan(&row).Error
+				})
 				commitAt := time.Now()
 				if err != nil {
 					if ctx.Err() == nil {
@@ -101,7 +112,7 @@ func RunCRMLoad(ctx context.Context, gdb *gorm.DB, l CRMLoad) (*CRMLoadResult, e
 				mu.Lock()
 				res.Sent++
 				res.Commit = append(res.Commit, commitAt.Sub(t0))
-				pending = append(pending, pendingEvent{e.MemberID, commitAt})
+				pending = append(pending, pendingEvent{row, commitAt})
 				if check {
 					res.Checked++
 					if visible {
@@ -132,14 +143,14 @@ func RunCRMLoad(ctx context.Context, gdb *gorm.DB, l CRMLoad) (*CRMLoadResult, e
 			default:
 			}
 			mu.Lock()
-			members := make([]int64, 0, len(pending))
+			rows := make([]int64, 0, len(pending))
 			for _, p := range pending {
-				members = append(members, p.member)
+				rows = append(rows, p.row)
 			}
 			mu.Unlock()
-			if len(members) > 0 {
+			if len(rows) > 0 {
 				t0 := time.Now()
-				refreshed, err := refreshedAt(ctx, gdb, members)
+				processed, err := processedRows(ctx, gdb, rows)
 				seen := time.Now()
 				res.Polls++
 				res.PollTime += seen.Sub(t0)
@@ -148,8 +159,7 @@ func RunCRMLoad(ctx context.Context, gdb *gorm.DB, l CRMLoad) (*CRMLoadResult, e
 				}
 				mu.Lock()
 				pending = slices.DeleteFunc(pending, func(p pendingEvent) bool {
-					at, ok := refreshed[p.member]
-					if ok && !at.Before(p.commitAt) {
+					if processed[p.row] {
 						res.Latency = append(res.Latency, seen.Sub(p.commitAt))
 						return true
 					}
@@ -264,22 +274,16 @@ func showsEvent(before, after crm.Incremental, e crm.Event, at time.Time) bool {
 		!after.LastEventAt.Before(e.OccurredAt.Truncate(time.Microsecond)) && gain >= w*(1-1e-9)-1e-9
 }
 
-func refreshedAt(ctx context.Context, gdb *gorm.DB, members []int64) (map[int64]time.Time, error) {
-	var rows []struct {
-		MemberID    int64
-		RefreshedAt *time.Time
+// processedRows reports which of the outbox rows are processed.
+func processedRows(ctx context.Context, gdb *gorm.DB, rows []int64) (map[int64]bool, error) {
+	var done []int64
+	if err := gdb.WithContext(ctx).Raw(`SELECT id FROM outbox WHERE id = ANY(?) AND processed_at IS NOT NULL`,
+		pq.Int64Array(rows)).Scan(&done).Error; err != nil {
+		return nil, fmt.Errorf("scale: read processed outbox rows: %w", err)
 	}
-	slices.Sort(members)
-	members = slices.Compact(members)
-	if err := gdb.WithContext(ctx).Raw(`SELECT member_id, refreshed_at FROM crm_profiles WHERE member_id = ANY(?)`,
-		pq.Int64Array(members)).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("scale: read refreshed profiles: %w", err)
-	}
-	out := make(map[int64]time.Time, len(rows))
-	for _, r := range rows {
-		if r.RefreshedAt != nil {
-			out[r.MemberID] = *r.RefreshedAt
-		}
+	out := make(map[int64]bool, len(done))
+	for _, id := range done {
+		out[id] = true
 	}
 	return out, nil
 }
