@@ -44,8 +44,9 @@ func newEnv(t testing.TB) *senv {
 	cleanupIndexes(t, e.Search)
 	e.seed(t)
 	e.ix = search.NewIndexer(e.DB, search.NewMeiliBackend(e.Search), search.ForumKinds(e.DB), testenv.Logger(t), nil)
+	// Like hearth serve's search lane: each claimed batch together, row by row on failure.
 	e.w = outbox.NewWorker(e.DB, "", e.ix.Handlers(), outbox.Options{Logger: testenv.Logger(t),
-		BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+		BaseBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Together: e.ix.HandleBatch})
 	return e
 }
 

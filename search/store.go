@@ -54,10 +54,12 @@ type trackedTask struct {
 	EnqueuedAt time.Time
 }
 
+// track records that the tasks uids carry outbox row outboxID (a task sent for a batch
+// of rows is tracked once per row, so its failure reopens each).
 func (s *store) track(ctx context.Context, outboxID int64, key string, uids []int64) error {
 	for _, uid := range uids {
 		err := db.Conn(ctx, s.db).Exec(`INSERT INTO search_tasks (task_uid, outbox_id, lock_key) VALUES (?, ?, ?)
-			ON CONFLICT (task_uid) DO NOTHING`, uid, outboxID, key).Error
+			ON CONFLICT (task_uid, outbox_id) DO NOTHING`, uid, outboxID, key).Error
 		if err != nil {
 			return fmt.Errorf("search: track task %d: %w", uid, err)
 		}
@@ -70,15 +72,20 @@ func (s *store) track(ctx context.Context, outboxID int64, key string, uids []in
 func (s *store) claimTasks(ctx context.Context, limit int) ([]trackedTask, error) {
 	var ts []trackedTask
 	err := db.Conn(ctx, s.db).Raw(`SELECT task_uid, outbox_id, lock_key, enqueued_at FROM search_tasks
-		ORDER BY task_uid LIMIT ? FOR UPDATE SKIP LOCKED`, limit).Scan(&ts).Error
+		ORDER BY task_uid, outbox_id LIMIT ? FOR UPDATE SKIP LOCKED`, limit).Scan(&ts).Error
 	return ts, err
 }
 
-func (s *store) untrack(ctx context.Context, uids []int64) error {
-	if len(uids) == 0 {
+// untrack forgets the settled (task, outbox row) pairs ts.
+func (s *store) untrack(ctx context.Context, ts []trackedTask) error {
+	if len(ts) == 0 {
 		return nil
 	}
-	return db.Conn(ctx, s.db).Exec(`DELETE FROM search_tasks WHERE task_uid IN ?`, uids).Error
+	pairs := make([][]any, len(ts))
+	for i, t := range ts {
+		pairs[i] = []any{t.TaskUID, t.OutboxID}
+	}
+	return db.Conn(ctx, s.db).Exec(`DELETE FROM search_tasks WHERE (task_uid, outbox_id) IN ?`, pairs).Error
 }
 
 func (s *store) trackedCount(ctx context.Context) (int64, error) {

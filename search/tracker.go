@@ -115,22 +115,24 @@ func (ix *Indexer) TrackOnce(ctx context.Context) (int, error) {
 			return err
 		}
 		n = len(ts)
-		uids := make([]int64, len(ts))
-		for i, t := range ts {
-			uids[i] = t.TaskUID
+		uids := make([]int64, 0, len(ts))
+		for _, t := range ts {
+			if len(uids) == 0 || uids[len(uids)-1] != t.TaskUID {
+				uids = append(uids, t.TaskUID)
+			}
 		}
 		got, err := src.tasks(ctx, uids)
 		if err != nil {
 			return err // Meilisearch unreachable: the tasks wait in its queue
 		}
-		var done []int64
+		var done []trackedTask
 		for _, t := range ts {
 			finished, err := ix.settle(ctx, t, got[t.TaskUID])
 			if err != nil {
 				return err
 			}
 			if finished {
-				done = append(done, t.TaskUID)
+				done = append(done, t)
 			}
 		}
 		return ix.st.untrack(ctx, done)

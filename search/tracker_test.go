@@ -34,6 +34,23 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// breakIndex recreates e's index with another primary key, so Meilisearch fails every
+// task that adds documents.
+func breakIndex(t *testing.T, e *senv) {
+	t.Helper()
+	name := e.Search.Index(search.Index)
+	if ti, err := e.Search.Meili.DeleteIndex(name); err == nil {
+		_, _ = e.Search.Meili.WaitForTask(ti.TaskUID, 10*time.Millisecond)
+	}
+	ti, err := e.Search.Meili.CreateIndex(&meilisearch.IndexConfig{Uid: name, PrimaryKey: "ref_id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Search.Meili.WaitForTask(ti.TaskUID, 10*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestFailedTaskIsRetriedAndReported makes Meilisearch fail the indexing task (the
 // index was created with another primary key): the failure is logged and counted,
 // the outbox row is reopened and retried until the index is repaired, and a row that
@@ -50,21 +67,7 @@ func TestFailedTaskIsRetriedAndReported(t *testing.T) {
 	w := outbox.NewWorker(e.DB, "", ix.Handlers(), outbox.Options{MaxAttempts: 3,
 		BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 
-	breakIndex := func() {
-		t.Helper()
-		name := e.Search.Index(search.Index)
-		if ti, err := e.Search.Meili.DeleteIndex(name); err == nil {
-			_, _ = e.Search.Meili.WaitForTask(ti.TaskUID, 10*time.Millisecond)
-		}
-		ti, err := e.Search.Meili.CreateIndex(&meilisearch.IndexConfig{Uid: name, PrimaryKey: "ref_id"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.Search.Meili.WaitForTask(ti.TaskUID, 10*time.Millisecond); err != nil {
-			t.Fatal(err)
-		}
-	}
-	breakIndex()
+	breakIndex(t, e)
 	th := e.thread(t, "alice", "questions", "A thread Meilisearch refuses at first", "Body text.")
 	// Deliver the search rows and track their tasks until the failure comes back.
 	deadline := time.Now().Add(20 * time.Second)
@@ -113,7 +116,7 @@ func TestFailedTaskIsRetriedAndReported(t *testing.T) {
 	}
 
 	// A row that keeps failing is parked after MaxAttempts, for an operator to see.
-	breakIndex()
+	breakIndex(t, e)
 	e.DB.Exec(`UPDATE outbox SET processed_at = NULL, attempts = 0, available_at = now(), last_error = '' WHERE topic = 'search.thread'`)
 	var parked int64
 	for deadline = time.Now().Add(30 * time.Second); parked == 0 && time.Now().Before(deadline); {

@@ -59,7 +59,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if len(hs) == 0 {
 		workers = 0 // nothing consumes the outbox yet; rows wait for a build that does
 	}
-	for _, w := range outboxWorkers(e, hs, workers, a.Registry) {
+	for _, w := range outboxWorkers(e, hs, a.SearchIndexer.HandleBatch, workers, a.Registry) {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = w.Run(bg) }()
 	}
@@ -124,8 +124,10 @@ const crmRefreshEvery = 6 * time.Hour
 // other topic of hs. A worker claims a batch of rows and handles them in order, so in a
 // shared lane a slow handler (a CRM refresh of a busy member) or a backlog of another
 // topic held back the search rows behind it, and members waited to find what they
-// wrote. reg receives the outbox metrics, which the workers share (nil: none).
-func outboxWorkers(e *env, hs map[string]outbox.Handler, n int, reg prometheusRegisterer) []*outbox.Worker {
+// wrote. The search lane's workers handle each claimed batch together (one transaction
+// and one Meilisearch task per claim, search.Indexer.HandleBatch) when together is set.
+// reg receives the outbox metrics, which the workers share (nil: none).
+func outboxWorkers(e *env, hs map[string]outbox.Handler, together outbox.BatchHandler, n int, reg prometheusRegisterer) []*outbox.Worker {
 	search, rest := map[string]outbox.Handler{}, map[string]outbox.Handler{}
 	for topic, h := range hs {
 		if strings.HasPrefix(topic, "search.") {
@@ -135,9 +137,13 @@ func outboxWorkers(e *env, hs map[string]outbox.Handler, n int, reg prometheusRe
 		}
 	}
 	var ws []*outbox.Worker
-	for _, lane := range []map[string]outbox.Handler{search, rest} {
+	for li, lane := range []map[string]outbox.Handler{search, rest} {
+		opt := outbox.Options{Logger: e.log, Registerer: reg}
+		if li == 0 {
+			opt.Together = together
+		}
 		for i := 0; i < n && len(lane) > 0; i++ {
-			ws = append(ws, outbox.NewWorker(e.db, e.dbURL, lane, outbox.Options{Logger: e.log, Registerer: reg}))
+			ws = append(ws, outbox.NewWorker(e.db, e.dbURL, lane, opt))
 		}
 	}
 	return ws
@@ -162,7 +168,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 		n = 1
 	}
 	var wg sync.WaitGroup
-	for _, w := range outboxWorkers(e, handlers(e, a), n, nil) {
+	for _, w := range outboxWorkers(e, handlers(e, a), a.SearchIndexer.HandleBatch, n, nil) {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = w.Run(ctx) }()
 	}

@@ -33,7 +33,7 @@ func TestSearchRowsHaveTheirOwnLane(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws := outboxWorkers(&env{log: testenv.Logger(t), db: gdb}, hs, 1, nil)
+	ws := outboxWorkers(&env{log: testenv.Logger(t), db: gdb}, hs, nil, 1, nil)
 	if len(ws) != 2 {
 		t.Fatalf("%d workers for 1 per lane", len(ws))
 	}

@@ -47,6 +47,11 @@ type Message struct {
 // lease on the row does; work past that point may overlap with another worker's retry.
 type Handler func(ctx context.Context, m Message) error
 
+// BatchHandler performs the side effects of several claimed messages (of any of the
+// worker's topics, oldest first) at once, all or nothing. The same rules as Handler's
+// apply to each message.
+type BatchHandler func(ctx context.Context, ms []Message) error
+
 // Options tunes a Worker. Zero values take the defaults noted on each field.
 type Options struct {
 	// Batch is how many rows one claim takes (default 50).
@@ -66,6 +71,11 @@ type Options struct {
 	BaseBackoff, MaxBackoff time.Duration
 	// Logger receives failures, parked rows and listener trouble (default slog.Default).
 	Logger *slog.Logger
+	// Together, when set, handles each claimed batch of two or more rows in one call
+	// (one transaction and one request for all, where a handler per row costs one of
+	// each per row). If it fails, the rows are handled one by one by their own
+	// handlers, so a bad row neither fails nor holds back the others.
+	Together BatchHandler
 	// Registerer, when set, exports hearth_outbox_{processed,failed,parked}_total by topic.
 	Registerer prometheus.Registerer
 }

@@ -297,3 +297,57 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name, topic string) fl
 	}
 	return 0
 }
+
+func TestTogetherHandlesABatchInOneCallAndFallsBackRowByRow(t *testing.T) {
+	t.Parallel()
+	gdb := testenv.DB(t)
+	var batches, single atomic.Int32
+	bad := int64(0)
+	together := func(ctx context.Context, ms []outbox.Message) error {
+		batches.Add(1)
+		for _, m := range ms {
+			if m.ID == bad {
+				return errors.New("one bad row")
+			}
+		}
+		return nil
+	}
+	handler := func(ctx context.Context, m outbox.Message) error {
+		single.Add(1)
+		if m.ID == bad {
+			return errors.New("bad row")
+		}
+		return nil
+	}
+	w := outbox.NewWorker(gdb, "", map[string]outbox.Handler{"a": handler, "b": handler},
+		outbox.Options{BaseBackoff: time.Minute, Logger: testLogger(t), Together: together})
+
+	ids := []int64{enqueue(t, gdb, "a", 1), enqueue(t, gdb, "b", 2), enqueue(t, gdb, "a", 3)}
+	if n := processBatch(t, w); n != 3 {
+		t.Fatalf("handled %d rows, want 3", n)
+	}
+	if batches.Load() != 1 || single.Load() != 0 {
+		t.Fatalf("%d batch calls and %d single calls, want one batch call", batches.Load(), single.Load())
+	}
+	for _, id := range ids {
+		if r := getRow(t, gdb, id); r.ProcessedAt == nil || r.Attempts != 1 {
+			t.Fatalf("row %d = %+v, want processed", id, r)
+		}
+	}
+
+	// A failing batch is handled row by row: the good rows succeed, the bad one waits.
+	good := enqueue(t, gdb, "a", 4)
+	bad = enqueue(t, gdb, "b", 5)
+	if n := processBatch(t, w); n != 2 {
+		t.Fatalf("handled %d rows, want 2", n)
+	}
+	if batches.Load() != 2 || single.Load() != 2 {
+		t.Fatalf("%d batch calls and %d single calls, want 2 and 2", batches.Load(), single.Load())
+	}
+	if r := getRow(t, gdb, good); r.ProcessedAt == nil {
+		t.Fatalf("good row = %+v, want processed", r)
+	}
+	if r := getRow(t, gdb, bad); r.ProcessedAt != nil || r.Attempts != 1 || r.LastError != "bad row" {
+		t.Fatalf("bad row = %+v, want pending after one failed attempt", r)
+	}
+}

@@ -70,6 +70,21 @@ func (w *Worker) markDone(ctx context.Context, m Message) error {
 	return nil
 }
 
+// markAllDone is markDone for every row of msgs, in one statement.
+func (w *Worker) markAllDone(ctx context.Context, msgs []Message) error {
+	ids := make([]int64, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	err := w.gdb.WithContext(ctx).Exec(`
+		UPDATE outbox SET processed_at = now()
+		WHERE id IN ? AND processed_at IS NULL`, ids).Error
+	if err != nil {
+		return fmt.Errorf("outbox: mark %d rows processed: %w", len(ids), err)
+	}
+	return nil
+}
+
 // markFailed schedules the retry of m after delay, or parks it. It only applies while
 // the row still carries this worker's claim (same attempts): a failure reported after
 // the lease lapsed must not push back or park another worker's delivery. It reports

@@ -108,6 +108,11 @@ func (w *Worker) ProcessBatch(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if w.opt.Together != nil && len(msgs) > 1 && ctx.Err() == nil {
+		if done, err := w.handleTogether(ctx, msgs, deadline); done || err != nil {
+			return len(msgs), err
+		}
+	}
 	for i, m := range msgs {
 		if ctx.Err() != nil || time.Until(deadline) < w.opt.Lease/2 {
 			return i, w.release(ctx, msgs[i:])
@@ -155,6 +160,40 @@ func (w *Worker) handle(ctx context.Context, m Message, deadline time.Time) erro
 		w.log.Warn("outbox: handler failed; will retry", append(attrs, "retry_in", delay)...)
 	}
 	return nil
+}
+
+// handleTogether runs the Together handler on msgs and, if it succeeds, records them
+// all processed. It reports false when the handler failed: the caller then handles the
+// rows one by one, which records each failure on its own row.
+func (w *Worker) handleTogether(ctx context.Context, msgs []Message, deadline time.Time) (bool, error) {
+	hctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	herr := w.callTogether(hctx, msgs)
+	cancel()
+	if herr != nil {
+		w.log.Debug("outbox: batch handler failed; handling the rows one by one", "rows", len(msgs), "err", herr)
+		return false, nil
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err := w.markAllDone(rctx, msgs); err != nil {
+		return true, err
+	}
+	for _, m := range msgs {
+		w.metrics.processed.WithLabelValues(m.Topic).Inc()
+	}
+	return true, nil
+}
+
+// callTogether is call for the batch handler.
+func (w *Worker) callTogether(ctx context.Context, msgs []Message) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.log.Error("outbox: batch handler panicked", "rows", len(msgs),
+				"panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("batch handler panicked: %v", r)
+		}
+	}()
+	return w.opt.Together(ctx, msgs)
 }
 
 // call runs the handler, turning a panic into an error: one bad message must not take
