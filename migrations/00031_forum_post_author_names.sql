@@ -6,8 +6,8 @@ ALTER TABLE forum_posts ADD COLUMN author_name text NOT NULL DEFAULT '',
                         ADD COLUMN author_handle text NOT NULL DEFAULT '';
 UPDATE forum_posts p SET author_name = u.display_name, author_handle = u.handle
   FROM users u WHERE u.id = p.author_id;
--- The update moved rows; put each thread's posts back together (a page reads one heap page).
-CLUSTER forum_posts USING forum_posts_thread_id_number_key;
+-- The update leaves every row's old version behind: 00032 rewrites the table once this
+-- transaction has committed (a CLUSTER in the same transaction would copy both versions).
 
 -- The copies follow users: filled in on insert (whatever inserts: service, seed, tests),
 -- rewritten when a member's name or handle changes (erasure makes them "Former member"),
