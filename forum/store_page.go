@@ -132,7 +132,7 @@ func pagePostsSQL(viewer, withHidden, withSource bool) string {
 		mine = `ARRAY(SELECT r.kind FROM forum_reactions r WHERE r.post_id = p.id AND r.member_id = $4)`
 	}
 	q := `SELECT ` + cols + `, ` + mine + ` AS mine
-	      FROM forum_posts p JOIN users u ON u.id = p.author_id
+	      FROM forum_posts p
 	      LEFT JOIN forum_member_stats ms ON ms.member_id = p.author_id
 	      WHERE p.thread_id = $1 AND p.number BETWEEN $2 AND $3`
 	if !withHidden {
@@ -156,7 +156,7 @@ func (s *Store) threadPage(ctx context.Context, id int64, from, to int, viewer i
 	out := &threadPageRead{}
 	err := db.Pgx(ctx, s.db, func(conn *pgx.Conn) error {
 		b := &pgx.Batch{}
-		b.Queue(`SELECT `+threadCols+` FROM forum_threads t JOIN users u ON u.id = t.author_id WHERE t.id = $1`, id)
+		b.Queue(`SELECT `+threadCols+` FROM forum_threads t WHERE t.id = $1`, id)
 		if viewer != 0 {
 			b.Queue(pagePostsSQL(true, withHidden, withSource), id, from, to, viewer)
 			b.Queue(`SELECT coalesce(max(last_read), 0) FROM forum_read_state WHERE member_id = $1 AND thread_id = $2`, viewer, id)
@@ -299,7 +299,7 @@ func (spec listSpec) sql(readable []int64, viewer int64, after *cursor, limit in
 		join = `LEFT JOIN forum_read_state rs ON rs.member_id = ? AND rs.thread_id = t.id`
 	}
 	q := `SELECT ` + threadCols + `, ` + unread + `
-	      FROM forum_threads t JOIN users u ON u.id = t.author_id
+	      FROM forum_threads t
 	      ` + join + `
 	      WHERE ` + strings.Join(where, " AND ") + `
 	      ORDER BY ` + spec.order + ` LIMIT ` + strconv.Itoa(limit+1)

@@ -69,12 +69,12 @@ func (r *threadRow) thread() *Thread {
 
 const threadCols = `t.id, t.category_id, t.author_id, t.kind, t.title, t.slug, t.tags, t.pinned, t.locked,
 	t.hidden, t.deleted_at, t.view_count, t.reply_count, t.score, t.accepted_post_id, t.last_post_number,
-	t.last_activity_at, t.created_at, t.edited_at, t.excerpt, u.display_name AS author_name, u.handle AS author_handle`
+	t.last_activity_at, t.created_at, t.edited_at, t.excerpt, t.author_name, t.author_handle`
 
 // thread reads one thread with its author; lock adds FOR UPDATE OF t, serialising
 // writers to the same thread (reply numbering, counters).
 func (s *Store) thread(ctx context.Context, id int64, lock bool) (*Thread, error) {
-	q := `SELECT ` + threadCols + ` FROM forum_threads t JOIN users u ON u.id = t.author_id WHERE t.id = ?`
+	q := `SELECT ` + threadCols + ` FROM forum_threads t WHERE t.id = ?`
 	if lock {
 		q += ` FOR UPDATE OF t`
 	}
@@ -189,12 +189,12 @@ func (r *postRow) post() *Post {
 }
 
 const postCols = `p.id, p.thread_id, p.number, p.author_id, p.reply_to_post_id, p.body, p.body_html, p.reactions,
-	p.hidden, p.deleted_at, p.created_at, p.edited_at, u.display_name AS author_name, u.handle AS author_handle,
+	p.hidden, p.deleted_at, p.created_at, p.edited_at, p.author_name, p.author_handle,
 	coalesce(ms.reputation, 0) AS author_rep`
 
 // post reads one post; lock adds FOR UPDATE OF p.
 func (s *Store) post(ctx context.Context, id int64, lock bool) (*Post, error) {
-	q := `SELECT ` + postCols + `, '{}'::text[] AS mine FROM forum_posts p JOIN users u ON u.id = p.author_id
+	q := `SELECT ` + postCols + `, '{}'::text[] AS mine FROM forum_posts p
 	      LEFT JOIN forum_member_stats ms ON ms.member_id = p.author_id WHERE p.id = ?`
 	if lock {
 		q += ` FOR UPDATE OF p`

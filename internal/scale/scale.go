@@ -189,7 +189,7 @@ func (g *generator) insertThreads(ctx context.Context) error {
 	for lo := int64(1); lo <= total; lo += per {
 		hi := min(lo+per-1, total)
 		err := g.chunk(ctx, func(tx *gorm.DB) error {
-			var threads, posts int64
+			var threads, posts, first, last int64
 			var accepted pq.Int64Array
 			err := tx.Raw(q, map[string]any{
 				"lo": lo, "hi": hi, "total": total, "ppt": g.s.PostsPerThread,
@@ -199,8 +199,12 @@ func (g *generator) insertThreads(ctx context.Context) error {
 				"md": pq.StringArray(g.v.bodyMD), "html": pq.StringArray(g.v.bodyHTML),
 				"n_en": g.v.enSentences, "n_zh": len(g.v.bodyMD) - g.v.enSentences,
 				"tags": pq.StringArray(tags), "n_tags": len(tags),
-			}).Row().Scan(&threads, &posts, &accepted)
+			}).Row().Scan(&threads, &posts, &first, &last, &accepted)
 			if err != nil {
+				return err
+			}
+			// the opening posts' excerpts, as the service keeps them (meta descriptions)
+			if err := tx.Exec(excerptSQL, map[string]any{"lo": first, "hi": last}).Error; err != nil {
 				return err
 			}
 			if threads != hi-lo+1 {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hearth-community/hearth/forum"
 	"github.com/hearth-community/hearth/internal/demo"
+	"github.com/hearth-community/hearth/internal/markup"
 	"github.com/hearth-community/hearth/internal/scale"
 	"github.com/hearth-community/hearth/internal/testenv"
 )
@@ -165,6 +166,7 @@ func TestGeneratedThreadsServe(t *testing.T) {
 	e, _ := generated(t, scale.Scale{Members: 50, Threads: 40, PostsPerThread: 3})
 	ctx := context.Background()
 	visitor := forum.Actor{}
+	render := markup.New()
 
 	page, err := e.Forum.List(ctx, visitor, forum.ListQuery{Mode: forum.ListLatest})
 	if err != nil {
@@ -189,6 +191,10 @@ func TestGeneratedThreadsServe(t *testing.T) {
 		}
 		if len(v.Posts) != v.Thread.ReplyCount+1 || v.FirstPost == nil {
 			t.Fatalf("thread %d: %d posts for %d replies", id, len(v.Posts), v.Thread.ReplyCount)
+		}
+		// the excerpt is what the service keeps for an opening post (meta description)
+		if want := render.ExcerptHTML(v.FirstPost.BodyHTML, 160); v.Thread.Excerpt != want || want == "" {
+			t.Fatalf("thread %d: excerpt %q, want %q", id, v.Thread.Excerpt, want)
 		}
 	}
 }

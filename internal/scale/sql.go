@@ -120,6 +120,7 @@ WITH g AS (
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM posts),
+       (SELECT coalesce(min(id), 0) FROM ins), (SELECT coalesce(max(id), 0) FROM ins),
        (SELECT coalesce(array_agg(id), '{}') FROM ins
          WHERE kind = 'question' AND reply_count > 0 AND H_ACCEPT % 3 = 0)`)
 }
@@ -143,3 +144,20 @@ ON CONFLICT (member_id) DO UPDATE SET
     threads = forum_member_stats.threads + EXCLUDED.threads,
     replies = forum_member_stats.replies + EXCLUDED.replies,
     accepted = forum_member_stats.accepted + EXCLUDED.accepted`
+
+// excerptSQL fills forum_threads.excerpt for threads @lo … @hi from their opening posts,
+// as the forum service does when a thread is written (markup ExcerptHTML of the body's
+// HTML, 160 runes): tags stripped, the five entities html.EscapeString writes decoded,
+// whitespace collapsed, cut at 160 characters with "…". The generated HTML has only
+// inline tags and paragraphs, so this is what the service keeps (scale_test checks it).
+const excerptSQL = `
+UPDATE forum_threads t
+   SET excerpt = CASE WHEN char_length(x.txt) > 160 THEN rtrim(left(x.txt, 160), ' ') || '…' ELSE x.txt END
+  FROM forum_posts p
+ CROSS JOIN LATERAL (
+       SELECT btrim(regexp_replace(
+                replace(replace(replace(replace(replace(
+                    regexp_replace(p.body_html, '<[^>]*>', '', 'g'),
+                    '&lt;', '<'), '&gt;', '>'), '&#34;', '"'), '&#39;', ''''), '&amp;', '&'),
+                '\s+', ' ', 'g')) AS txt) x
+ WHERE t.id BETWEEN @lo AND @hi AND p.thread_id = t.id AND p.number = 1`
