@@ -79,11 +79,13 @@ func StartMeili(ctx context.Context, dataDir string, log *slog.Logger) (*Meili, 
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	cmd := exec.CommandContext(context.WithoutCancel(ctx), bin,
+	args := append([]string{
 		"--db-path", filepath.Join(dataDir, "meili"),
 		"--dump-dir", filepath.Join(dataDir, "meili-dumps"),
 		"--snapshot-dir", filepath.Join(dataDir, "meili-snapshots"),
-		"--http-addr", addr, "--master-key", key, "--env", "production", "--no-analytics")
+		"--http-addr", addr, "--master-key", key, "--env", "production", "--no-analytics"},
+		meiliTuning(os.Getenv)...)
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), bin, args...)
 	cmd.Dir = dataDir
 	logPath := filepath.Join(dataDir, "meilisearch.log")
 	c, err := startChild("meilisearch", cmd, logPath, nil, syscall.SIGTERM)
@@ -111,6 +113,28 @@ func StartMeili(ctx context.Context, dataDir string, log *slog.Logger) (*Meili, 
 	log.Info("private Meilisearch started", "dir", filepath.Join(dataDir, "meili"), "addr", addr)
 	return m, nil
 }
+
+// meiliTuning are the options Hearth gives its private Meilisearch unless the
+// environment sets them (MEILI_* variables reach Meilisearch, and a flag would
+// override them):
+//   - log level WARN: at INFO Meilisearch writes two lines for every request, searches
+//     and the workers' task polls included, which is CPU taken from searching;
+//   - indexing memory: by default two thirds of the machine's RAM, of which each
+//     indexing batch sets aside 5 % for its queues and caches, whatever its size;
+//     Hearth's batches are a few hundred small documents (MaxIndexingMemory).
+func meiliTuning(getenv func(string) string) []string {
+	var out []string
+	if getenv("MEILI_LOG_LEVEL") == "" {
+		out = append(out, "--log-level", "WARN")
+	}
+	if getenv("MEILI_MAX_INDEXING_MEMORY") == "" {
+		out = append(out, "--max-indexing-memory", MaxIndexingMemory)
+	}
+	return out
+}
+
+// MaxIndexingMemory is the private Meilisearch's indexing memory (see meiliTuning).
+const MaxIndexingMemory = "1GiB"
 
 // Stop asks Meilisearch to exit.
 func (m *Meili) Stop() error {
