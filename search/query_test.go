@@ -95,7 +95,12 @@ func TestQueryFiltersFacetsSortPages(t *testing.T) {
 	solved, old, popular := corpus(t, e)
 	tid := func(th *forum.Thread) string { return search.DocID("thread", th.ID) }
 
-	all := e.search(t, "", "q=capacitor")
+	// Without a facets parameter the API counts every group but tags.
+	if r := e.search(t, "", "q=capacitor"); r.Total != 5 || len(r.Facets["tags"]) != 0 || len(r.Facets["kind"]) != 2 ||
+		len(r.Facets["status"]) != 2 || len(r.Facets["category"]) == 0 {
+		t.Errorf("q=capacitor, default facets: %+v", r)
+	}
+	all := e.search(t, "", "q=capacitor&facets=kind,category,tags,status")
 	if all.Total != 5 || all.Engine != "meilisearch" || all.Degraded {
 		t.Fatalf("q=capacitor: %+v", all)
 	}

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
@@ -105,6 +106,9 @@ func (h *Handlers) apiSearch(c *fiber.Ctx) error {
 	q, err := h.parseQuery(c)
 	if err != nil {
 		return err
+	}
+	if c.Query("facets") == "" {
+		q.Facets = slices.Clone(APIFacets)
 	}
 	res, err := h.svc.Search(c.UserContext(), role(c), web.Lang(c), q)
 	if err != nil {
