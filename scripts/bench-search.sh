@@ -141,6 +141,8 @@ meili() { curl -sf -H "Authorization: Bearer $MEILI_MASTER_KEY" -H 'Content-Type
 meili_pid=$(pgrep -f -- "--db-path $PWD/$data/services/meili" | head -n 1)
 [ -n "$meili_pid" ] || die "cannot find the Meilisearch process of $data"
 meili_env=$(env | grep '^MEILI_' | grep -v -e '^MEILI_URL=' -e '^MEILI_MASTER_KEY=' | paste -sd ' ' || true)
+# The tuning options hearth gives its private Meilisearch (internal/embedded/meili.go).
+meili_opts=$(tr '\0' '\n' <"/proc/$meili_pid/cmdline" | awk '/^--(log-level|max-indexing-[a-z]+|experimental-[a-z-]+)$/ { o = $0; getline; printf "%s%s %s", (n++ ? " " : ""), o, $0 }')
 
 "$bin" migrate up >/dev/null || die "hearth migrate up failed on the database in $data"
 if [ "$(sql "SELECT count(*) FROM users WHERE email LIKE 'gen-%@scale.hearth.local'")" -eq 0 ]; then
@@ -245,10 +247,11 @@ awk 'BEGIN { srand(6) } { w[NR] = $0 } END { for (i = 0; i < 1000; i++) {
 	q = w[int(rand() * NR) + 1]; if (i % 2) q = q " " w[int(rand() * NR) + 1]; print q } }' "$data/words" >"$data/queries"
 # The request Hearth sends to Meilisearch for a visitor (search/meili_query.go, checked
 # against a capture of Hearth's traffic); QUERY is replaced. Pinned to one readable
-# category, it carries no list of denied categories and does not count the category facet.
+# category, it carries no list of denied categories and does not count the category facet;
+# the API counts no tags unless asked (search.APIFacets).
 cat >"$data/direct.json" <<JSON
 {"q":"QUERY","filter":["read_roles IN [\"everyone\"]","category_id = $questions"],
- "facets":["kind","tags","status"],"hitsPerPage":20,"page":1,
+ "facets":["kind","status"],"hitsPerPage":20,"page":1,
  "attributesToRetrieve":["id","kind","type","ref_id","thread_id","title","url","category_id","tags","status","solved","author","author_name","created_at","score","replies"],
  "attributesToHighlight":["title","body"],"attributesToCrop":["body"],"cropLength":28,"cropMarker":"…",
  "highlightPreTag":"\ue000","highlightPostTag":"\ue001"}
@@ -403,7 +406,7 @@ meili_version=$(meili "$MEILI_URL/version" | jq -r .pkgVersion)
 	else
 		echo "- Reindex: not run (REINDEX=0)."
 	fi
-	echo "- Index settings: $settings; Meilisearch options from the environment: ${meili_env:-none} (by default it indexes with half the cores)."
+	echo "- Index settings: $settings; Meilisearch options given by hearth: ${meili_opts:-none}; from the environment: ${meili_env:-none} (by default it indexes with half the cores)."
 	echo "- Queries: one or two of the 300 most frequent title words of the questions category (1,000 queries, half of them two words), filtered on that category (\`category=questions\`), as a visitor; the direct request is the one Hearth sends (visibility filter, facets, highlighting, crop). wrk -t1, $WARMUP warm-up, $DURATION each, direct and Hearth one after the other; errors and non-200 answers: ${errs[hearth-c1]}/${errs[hearth-c8]} (Hearth), ${errs[direct-c1]}/${errs[direct-c8]} (direct)."
 	echo "- Write-to-searchable: \`hearth bench-search-writes\` writes $RATE replies/s on a fixed schedule (open loop) for $WRITE_DURATION through \`POST /api/v1/threads/{id}/posts\`, as $MEMBERS logged-in members, into $WRITE_THREADS random questions; each reply carries a word of its own; every $PROBE_EVERY-th is searched for through \`/api/v1/search\` (every 100 ms for 1 s, then every 250 ms, then every second) until its document is a hit, timed from sending the write. Writes answered: ${wr[ok]} of ${wr[sent]} (${wr[failed]} failed), p50 ${wr[w50]} / p95 ${wr[w95]} ms; ${wr[polls_per_s]} searches/s of probing; at the end ${wr[missing]} of ${wr[ok]} replies were not found. Stages: outbox row to documents sent (search.post) p50 / p95 $outbox_stage ms; Meilisearch task enqueued to finished p50 / p95 $meili_stage ms ($meili_batches); mean of \`hearth_search_task_seconds\` $task_mean ms. The $WRITE_THREADS threads were re-synced through the outbox before (the generated data has no fan-out fingerprints)."
 	echo "- CPU: shares of the whole machine ($(nproc) cores = 100 %) during each measurement: \`hearth serve\` (or \`hearth reindex\`), this PostgreSQL, this Meilisearch, wrk or bench-search-writes, other processes on the machine, idle."
