@@ -116,8 +116,10 @@ var (
 )
 
 // SegmentField is one whitelisted field: the only SQL a rule can reach. expr is an
-// expression over crm_profiles p (and users u when users is set); values are always
-// bound as parameters, cast to the column's type so its index stays usable.
+// expression over crm_segment_filters p (the copy of crm_profiles' rule fields, same
+// column names) and users u when users is set; values are always bound as parameters,
+// cast to the column's type so its index stays usable. A new profile field joins
+// crm_segment_filters and its trigger (migration 00042) before it joins this list.
 type SegmentField struct {
 	Name  string
 	Ops   []string
@@ -194,7 +196,7 @@ func segmentField(name string) (SegmentField, bool) {
 	return SegmentField{}, false
 }
 
-// compiled is a rule turned into a WHERE clause over crm_profiles p (joined to users u
+// compiled is a rule turned into a WHERE clause over crm_segment_filters p (joined to users u
 // when users is set); args bind its placeholders in order.
 type compiled struct {
 	where string
@@ -214,7 +216,7 @@ type compiler struct {
 }
 
 // compileRule validates a rule and compiles it to a parameterised WHERE clause over
-// crm_profiles p. now and halfLife bind the time-relative fields (engagement, days).
+// crm_segment_filters p. now and halfLife bind the time-relative fields (engagement, days).
 func compileRule(r Rule, now time.Time, halfLife time.Duration) (compiled, error) {
 	c := &compiler{now: now, halfLife: halfLife, fields: apperr.Fields{}}
 	var where string
@@ -311,7 +313,7 @@ func (c *compiler) cond(r Rule, path string) string {
 		if !ok {
 			return ""
 		}
-		// @> and && on the array keep the GIN index crm_profiles_interests in play;
+		// @> and && on the array keep the GIN index crm_segment_filters_interests in play;
 		// "= ANY(interests)" would scan every profile.
 		op := " @> "
 		if r.Op == OpContainsAny {

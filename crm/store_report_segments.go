@@ -13,14 +13,16 @@ import (
 	"github.com/hearth-community/hearth/internal/db"
 )
 
-// segFrom is the FROM … WHERE of a compiled rule: profiles that are not erased, joined
-// to their accounts only when the rule reads one (role, joined_days).
+// segFrom is the FROM … WHERE of a compiled rule over crm_segment_filters p, the narrow
+// copy of the rule fields that triggers keep for every profile that is not erased
+// (migration 00042): erased members have no row there, so they are in no segment. It
+// joins the accounts only when the rule reads one (role, joined_days).
 func segFrom(c compiled, users bool) string {
-	from := "FROM crm_profiles p"
+	from := "FROM crm_segment_filters p"
 	if users || c.users {
 		from += " JOIN users u ON u.id = p.member_id"
 	}
-	return from + " WHERE NOT p.erased AND " + c.where
+	return from + " WHERE " + c.where
 }
 
 func segCount(ctx context.Context, gdb *gorm.DB, c compiled) (int64, error) {
