@@ -229,10 +229,16 @@ func TestSegmentLabelsInBothLanguages(t *testing.T) {
 	}
 }
 
-// filterCols are the rule fields crm_segment_filters copies from crm_profiles.
-const filterCols = `member_id, last_event_at, engagement, engagement_at, events_90d, purchases, churn_risk, clv_percentile,
-	r_score, f_score, m_score, core_member, advocate, consent_email, consent_inapp, clv, purchase_total, monetary_365d,
-	stage, rfm_segment, interests`
+// filterCols are the rule fields crm_segment_filters copies from crm_profiles;
+// profileCols the same read from crm_profiles.
+const (
+	filterCols = `member_id, last_event_at, last_active_on, engagement, engagement_at, events_90d, purchases, churn_risk,
+	clv_percentile, r_score, f_score, m_score, core_member, advocate, consent_email, consent_inapp, clv, purchase_total,
+	monetary_365d, stage, rfm_segment, interests`
+	profileCols = `member_id, last_event_at, (last_event_at AT TIME ZONE 'UTC')::date, engagement, engagement_at, events_90d,
+	purchases, churn_risk, clv_percentile, r_score, f_score, m_score, core_member, advocate, consent_email, consent_inapp, clv,
+	purchase_total, monetary_365d, stage, rfm_segment, interests`
+)
 
 // sameFilters fails unless crm_segment_filters holds exactly the rule fields of every
 // profile that is not erased (and nothing else).
@@ -240,9 +246,9 @@ func sameFilters(t *testing.T, g *gorm.DB, step string) {
 	t.Helper()
 	var diff int64
 	if err := g.Raw(`SELECT count(*) FROM (
-	                   (SELECT ` + filterCols + ` FROM crm_profiles WHERE NOT erased EXCEPT SELECT ` + filterCols + ` FROM crm_segment_filters)
+	                   (SELECT ` + profileCols + ` FROM crm_profiles WHERE NOT erased EXCEPT SELECT ` + filterCols + ` FROM crm_segment_filters)
 	                   UNION ALL
-	                   (SELECT ` + filterCols + ` FROM crm_segment_filters EXCEPT SELECT ` + filterCols + ` FROM crm_profiles WHERE NOT erased)) d`).
+	                   (SELECT ` + filterCols + ` FROM crm_segment_filters EXCEPT SELECT ` + profileCols + ` FROM crm_profiles WHERE NOT erased)) d`).
 		Scan(&diff).Error; err != nil {
 		t.Fatal(err)
 	}
@@ -278,6 +284,24 @@ func TestSegmentFiltersFollowProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameFilters(t, g, "refresh all")
+	// last_active_days counts exactly the members whose last event is on the right side
+	// of now − N days (the day column only narrows the search), at every N and operator
+	segs := svc.Segments()
+	for _, days := range []int{0, 1, 11, 37, 48, 120, 299} {
+		for op, cmp := range map[string]string{"gt": "<", "gte": "<=", "lt": ">", "lte": ">="} {
+			n, err := segs.CountRule(ctx, marketer, crm.Rule{All: []crm.Rule{{Field: "last_active_days", Op: op, Value: days}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want int64
+			cut := time.Now().Add(-time.Duration(days) * 24 * time.Hour)
+			never := map[bool]string{true: " OR last_event_at IS NULL", false: ""}[op == "gt" || op == "gte"]
+			g.Raw(`SELECT count(*) FROM crm_profiles WHERE NOT erased AND (last_event_at `+cmp+` ?`+never+`)`, cut).Scan(&want)
+			if n != want {
+				t.Errorf("last_active_days %s %d: %d members, want %d", op, days, n, want)
+			}
+		}
+	}
 	if err := svc.Rebuild(ctx, members[2]); err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +315,6 @@ func TestSegmentFiltersFollowProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameFilters(t, g, "consent and edits")
-	segs := svc.Segments()
 	r := rule(t, `{"all":[{"field":"interests","op":"contains","value":["battery"]},{"field":"churn_risk","op":"gte","value":60}]}`)
 	if n, err := segs.CountRule(ctx, marketer, r); err != nil || n != 1 {
 		t.Fatalf("count before erasure: %d %v", n, err)

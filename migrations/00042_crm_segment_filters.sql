@@ -15,7 +15,9 @@
 --   refreshes, rebuilds, consent, erasure, imports, the generator) keeps it exact;
 -- - fillfactor 80 and no index on the fields every event moves (last_event_at,
 --   engagement, purchases, events_90d), so those updates stay HOT and are pruned
---   in-page; vacuum then has little to do and sets the visibility map back quickly;
+--   in-page; vacuum then has little to do and sets the visibility map back quickly.
+--   last_active_on, the UTC day of last_event_at, moves once a day at most and is
+--   indexed in its place;
 -- - autovacuum by an absolute threshold (a few thousand changed rows, not 20 % of the
 --   table), cheap here because the table and its indexes are small;
 -- - crm_segment_filters_rule (stage, consent_email, churn_risk) INCLUDE (interests,
@@ -31,6 +33,7 @@ CREATE TABLE crm_segment_filters (
     engagement_at    timestamptz,
     events_90d       integer NOT NULL,
     purchases        integer NOT NULL,
+    last_active_on   date, -- the UTC day of last_event_at: changes once a day at most, so it can be indexed
     churn_risk       smallint NOT NULL,
     clv_percentile   smallint NOT NULL,
     r_score          smallint NOT NULL,
@@ -52,13 +55,17 @@ CREATE TABLE crm_segment_filters (
         autovacuum_analyze_scale_factor = 0.02);
 
 INSERT INTO crm_segment_filters
-SELECT member_id, last_event_at, engagement, engagement_at, events_90d, purchases, churn_risk, clv_percentile,
+SELECT member_id, last_event_at, engagement, engagement_at, events_90d, purchases,
+       (last_event_at AT TIME ZONE 'UTC')::date, churn_risk, clv_percentile,
        r_score, f_score, m_score, core_member, advocate, consent_email, consent_inapp, clv, purchase_total,
        monetary_365d, stage, rfm_segment, interests
   FROM crm_profiles WHERE NOT erased ORDER BY member_id;
 
 CREATE INDEX crm_segment_filters_rule ON crm_segment_filters (stage, consent_email, churn_risk)
     INCLUDE (interests, clv_percentile);
+-- rules on recent activity beside a stage and a score: the compiler adds the implied
+-- last_active_on condition to every last_active_days one (crm/segment.go)
+CREATE INDEX crm_segment_filters_active ON crm_segment_filters (stage, churn_risk, last_active_on);
 CREATE INDEX crm_segment_filters_interests ON crm_segment_filters USING gin (interests) WITH (fastupdate = off);
 CREATE INDEX crm_segment_filters_clv ON crm_segment_filters (clv DESC, member_id);
 -- stage, consent and churn risk are correlated (dormant members score high, for one)
@@ -74,7 +81,8 @@ BEGIN
     END IF;
     UPDATE crm_segment_filters SET
         last_event_at = NEW.last_event_at, engagement = NEW.engagement, engagement_at = NEW.engagement_at,
-        events_90d = NEW.events_90d, purchases = NEW.purchases, churn_risk = NEW.churn_risk,
+        events_90d = NEW.events_90d, purchases = NEW.purchases,
+        last_active_on = (NEW.last_event_at AT TIME ZONE 'UTC')::date, churn_risk = NEW.churn_risk,
         clv_percentile = NEW.clv_percentile, r_score = NEW.r_score, f_score = NEW.f_score, m_score = NEW.m_score,
         core_member = NEW.core_member, advocate = NEW.advocate, consent_email = NEW.consent_email,
         consent_inapp = NEW.consent_inapp, clv = NEW.clv, purchase_total = NEW.purchase_total,
@@ -82,7 +90,7 @@ BEGIN
      WHERE member_id = NEW.member_id;
     IF NOT FOUND THEN
         INSERT INTO crm_segment_filters VALUES (NEW.member_id, NEW.last_event_at, NEW.engagement, NEW.engagement_at,
-            NEW.events_90d, NEW.purchases, NEW.churn_risk, NEW.clv_percentile, NEW.r_score, NEW.f_score, NEW.m_score,
+            NEW.events_90d, NEW.purchases, (NEW.last_event_at AT TIME ZONE 'UTC')::date, NEW.churn_risk, NEW.clv_percentile, NEW.r_score, NEW.f_score, NEW.m_score,
             NEW.core_member, NEW.advocate, NEW.consent_email, NEW.consent_inapp, NEW.clv, NEW.purchase_total,
             NEW.monetary_365d, NEW.stage, NEW.rfm_segment, NEW.interests);
     END IF;
@@ -107,8 +115,8 @@ CREATE TRIGGER crm_profiles_segment_filters_update AFTER UPDATE ON crm_profiles
 
 -- Segments no longer read crm_profiles: its two segment-only indexes (525 MB and a GIN
 -- with a pending list) only slowed every profile write.
-DROP INDEX crm_profiles_segment;
-DROP INDEX crm_profiles_interests;
+DROP INDEX IF EXISTS crm_profiles_segment;
+DROP INDEX IF EXISTS crm_profiles_interests;
 
 ANALYZE crm_segment_filters;
 
