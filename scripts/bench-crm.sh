@@ -112,7 +112,20 @@ start() { # start NAME LOG CMD...
 	names+=("$name")
 }
 
-if stale=$(pgrep -af -- "$PWD/$data/|--dir $data/services"); then
+# (a relative --dir counts only for processes started in this checkout: other worktrees
+# run the same benchmark on their own data)
+stale_here() {
+	local pid args
+	while read -r pid args; do
+		case $args in
+		*"$PWD/$data/"*) echo "$pid $args" ;;
+		*) [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$PWD" ] && echo "$pid $args" ;;
+		esac
+	done < <(pgrep -af -- "$PWD/$data/|--dir $data/services")
+	return 0
+}
+stale=$(stale_here)
+if [ -n "$stale" ]; then
 	die "processes of an earlier run still use $data; stop them first:
 $stale"
 fi
