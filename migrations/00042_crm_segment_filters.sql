@@ -52,7 +52,7 @@ CREATE TABLE crm_segment_filters (
 ) WITH (fillfactor = 80,
         autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000,
         autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 2000,
-        autovacuum_analyze_scale_factor = 0.02);
+        autovacuum_analyze_scale_factor = 0.05);
 
 INSERT INTO crm_segment_filters
 SELECT member_id, last_event_at, engagement, engagement_at, events_90d, purchases,
@@ -68,9 +68,13 @@ CREATE INDEX crm_segment_filters_rule ON crm_segment_filters (stage, consent_ema
 CREATE INDEX crm_segment_filters_active ON crm_segment_filters (stage, churn_risk, last_active_on);
 CREATE INDEX crm_segment_filters_interests ON crm_segment_filters USING gin (interests) WITH (fastupdate = off);
 CREATE INDEX crm_segment_filters_clv ON crm_segment_filters (clv DESC, member_id);
--- stage, consent and churn risk are correlated (dormant members score high, for one)
-CREATE STATISTICS crm_segment_filters_stage_churn (dependencies, mcv) ON stage, consent_email, churn_risk
-    FROM crm_segment_filters;
+-- Stage and churn risk are strongly correlated (growth and stable members seldom score
+-- high): without a joint MCV list the planner took stage ∈ {growth, stable} ∧ churn ≥ 50
+-- for 11,700 rows (596 in fact) and chose a BitmapAnd with GIN(interests) — 113k TIDs for
+-- a common interest, 9 ms against 0.2 ms for the index-only scan. 200 entries (a
+-- 60,000-row sample, ~0.7 s per ANALYZE) hold the combinations that matter.
+CREATE STATISTICS crm_segment_filters_stage_churn (mcv) ON stage, churn_risk FROM crm_segment_filters;
+ALTER STATISTICS crm_segment_filters_stage_churn SET STATISTICS 200;
 
 -- +goose StatementBegin
 CREATE FUNCTION crm_segment_filters_sync() RETURNS trigger LANGUAGE plpgsql AS $$
