@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
 	"github.com/hearth-community/hearth/internal/db"
@@ -42,15 +44,40 @@ func segQuery(ctx context.Context, gdb *gorm.DB, fn func(conn *gorm.DB) error) e
 	})
 }
 
+// segCount counts a rule's members. Outside a transaction (the live count of the rule
+// builder, saved segments' counts) it is one round trip on an unnamed statement, which
+// PostgreSQL plans with the values every time; in one, segQuery's SET LOCAL does it.
 func segCount(ctx context.Context, gdb *gorm.DB, c compiled) (int64, error) {
+	query := "SELECT count(*) " + segFrom(c, false)
 	var n int64
-	err := segQuery(ctx, gdb, func(conn *gorm.DB) error {
-		return conn.Raw("SELECT count(*) "+segFrom(c, false), c.args...).Scan(&n).Error
-	})
+	var err error
+	if db.InTransaction(ctx) {
+		err = segQuery(ctx, gdb, func(conn *gorm.DB) error { return conn.Raw(query, c.args...).Scan(&n).Error })
+	} else {
+		err = db.Pgx(ctx, gdb, func(conn *pgx.Conn) error {
+			return conn.QueryRow(ctx, dollarParams(query), append([]any{pgx.QueryExecModeExec}, c.args...)...).Scan(&n)
+		})
+	}
 	if err != nil {
 		return 0, fmt.Errorf("count segment: %w", err)
 	}
 	return n, nil
+}
+
+// dollarParams numbers the ? placeholders of compiled SQL ($1, $2 …) for pgx; the
+// compiler writes no ? other than placeholders (values are never in the text).
+func dollarParams(query string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 func segPlan(ctx context.Context, gdb *gorm.DB, c compiled) (string, error) {
