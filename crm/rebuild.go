@@ -86,8 +86,9 @@ func (s *Service) RefreshAll(ctx context.Context, progress func(done, total int6
 // refreshAll runs RefreshAll (or RebuildAll). gentle is for the scheduled refresh,
 // which shares the machine with the workers refreshing profiles as events arrive: one
 // batch at a time, each followed by a pause as long as it took, so it takes at most
-// half of what it could. Afterwards the profiles are vacuumed: every row was rewritten,
-// and segment counts are index-only scans that need the visibility map current (a
+// half of what it could. Afterwards the profiles and their segment filter rows are
+// vacuumed: every row was rewritten, and segment counts are index-only scans of
+// crm_segment_filters that need its visibility map current (a
 // lower autovacuum threshold on crm_profiles was tried and dropped: under 500 events/s
 // it vacuumed the table and all its indexes every half minute and slowed the live
 // refreshes tenfold).
@@ -160,7 +161,7 @@ func (s *Service) refreshAll(ctx context.Context, progress func(done, total int6
 	if err := s.rankAll(ctx); err != nil {
 		return err
 	}
-	return s.db.WithContext(ctx).Exec(`VACUUM (ANALYZE) crm_profiles`).Error
+	return s.db.WithContext(ctx).Exec(`VACUUM (ANALYZE) crm_profiles, crm_segment_filters`).Error
 }
 
 // refreshBatch refreshes the members in one transaction; those another refresh or an

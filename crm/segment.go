@@ -116,14 +116,17 @@ var (
 )
 
 // SegmentField is one whitelisted field: the only SQL a rule can reach. expr is an
-// expression over crm_profiles p (and users u when users is set); values are always
-// bound as parameters, cast to the column's type so its index stays usable.
+// expression over crm_segment_filters p (the copy of crm_profiles' rule fields, same
+// column names) and users u when users is set; values are always bound as parameters,
+// cast to the column's type so its index stays usable. A new profile field joins
+// crm_segment_filters and its trigger (migration 00042) before it joins this list.
 type SegmentField struct {
 	Name  string
 	Ops   []string
 	Enum  []string // allowed values of an enum field
 	typ   fieldType
 	expr  string
+	day   string // typeDays: the UTC day of expr, kept beside it for indexes (see cond)
 	cast  string // SQL type the bound value is cast to
 	users bool
 	min   float64
@@ -172,7 +175,7 @@ var SegmentFields = []SegmentField{
 	{Name: "core_member", typ: typeBool, expr: "p.core_member", Ops: opsBool},
 	{Name: "advocate", typ: typeBool, expr: "p.advocate", Ops: opsBool},
 	{Name: "interests", typ: typeTags, expr: "p.interests", Ops: opsTags},
-	{Name: "last_active_days", typ: typeDays, expr: "p.last_event_at", Ops: opsCompare, max: 36500},
+	{Name: "last_active_days", typ: typeDays, expr: "p.last_event_at", day: "p.last_active_on", Ops: opsCompare, max: 36500},
 	{Name: "events_90d", typ: typeInt, expr: "p.events_90d", cast: "integer", Ops: opsInt, max: 1e9},
 	{Name: "consent_email", typ: typeBool, expr: "p.consent_email", Ops: opsBool},
 	{Name: "consent_inapp", typ: typeBool, expr: "p.consent_inapp", Ops: opsBool},
@@ -194,7 +197,7 @@ func segmentField(name string) (SegmentField, bool) {
 	return SegmentField{}, false
 }
 
-// compiled is a rule turned into a WHERE clause over crm_profiles p (joined to users u
+// compiled is a rule turned into a WHERE clause over crm_segment_filters p (joined to users u
 // when users is set); args bind its placeholders in order.
 type compiled struct {
 	where string
@@ -214,7 +217,7 @@ type compiler struct {
 }
 
 // compileRule validates a rule and compiles it to a parameterised WHERE clause over
-// crm_profiles p. now and halfLife bind the time-relative fields (engagement, days).
+// crm_segment_filters p. now and halfLife bind the time-relative fields (engagement, days).
 func compileRule(r Rule, now time.Time, halfLife time.Duration) (compiled, error) {
 	c := &compiler{now: now, halfLife: halfLife, fields: apperr.Fields{}}
 	var where string
@@ -311,7 +314,7 @@ func (c *compiler) cond(r Rule, path string) string {
 		if !ok {
 			return ""
 		}
-		// @> and && on the array keep the GIN index crm_profiles_interests in play;
+		// @> and && on the array keep the GIN index crm_segment_filters_interests in play;
 		// "= ANY(interests)" would scan every profile.
 		op := " @> "
 		if r.Op == OpContainsAny {
@@ -331,12 +334,22 @@ func (c *compiler) cond(r Rule, path string) string {
 		// "more than N days ago" is a timestamp before now − N days; a member never
 		// active counts as inactive for any N.
 		cutoff := c.now.Add(-time.Duration(n) * 24 * time.Hour)
-		c.args = append(c.args, cutoff)
 		cmp := map[string]string{OpGt: " < ", OpGte: " <= ", OpLt: " > ", OpLte: " >= "}[r.Op]
-		if r.Op == OpGt || r.Op == OpGte {
-			return "(" + expr + cmp + "CAST(? AS timestamptz) OR " + expr + " IS NULL)"
+		exact := expr + cmp + "CAST(? AS timestamptz)"
+		if f.day != "" {
+			// The exact timestamp changes with every event, so no index holds it; its UTC
+			// day changes once a day at most and is indexed. The day condition is implied
+			// by the exact one (same result), but lets an index drop most non-members
+			// before the exact test reads the row.
+			dayCmp := map[string]string{OpGt: " <= ", OpGte: " <= ", OpLt: " >= ", OpLte: " >= "}[r.Op]
+			c.args = append(c.args, cutoff.UTC().Format(time.DateOnly))
+			exact = f.day + dayCmp + "CAST(? AS date) AND " + exact
 		}
-		return expr + cmp + "CAST(? AS timestamptz)"
+		c.args = append(c.args, cutoff)
+		if r.Op == OpGt || r.Op == OpGte {
+			return "(" + exact + " OR " + expr + " IS NULL)"
+		}
+		return exact
 	default: // typeInt, typeNumber, typeMoney
 		n, ok := c.number(r.Value, f, f.typ == typeInt, vpath)
 		if !ok {

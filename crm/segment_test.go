@@ -121,7 +121,7 @@ func TestSegmentCounts(t *testing.T) {
 }
 
 // TestSegmentInterestsUseTheGINIndex: on a table of realistic size and spread, the
-// count of an interests rule is served by the GIN index crm_profiles_interests —
+// count of an interests rule is served by the GIN index crm_segment_filters_interests —
 // which "= ANY(interests)" could never use.
 func TestSegmentInterestsUseTheGINIndex(t *testing.T) {
 	t.Parallel()
@@ -138,7 +138,7 @@ func TestSegmentInterestsUseTheGINIndex(t *testing.T) {
 	                    FROM u`).Error; err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Exec(`ANALYZE crm_profiles`).Error; err != nil {
+	if err := g.Exec(`ANALYZE crm_segment_filters`).Error; err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []string{
@@ -150,7 +150,7 @@ func TestSegmentInterestsUseTheGINIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(plan, "crm_profiles_interests") { // small tables may still be scanned: price that out
+		if !strings.Contains(plan, "crm_segment_filters_interests") { // small tables may still be scanned: price that out
 			err = db.InTx(ctx, g, func(ctx context.Context) error {
 				if err := db.Conn(ctx, g).Exec(`SET LOCAL enable_seqscan = off`).Error; err != nil {
 					return err
@@ -162,7 +162,7 @@ func TestSegmentInterestsUseTheGINIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if !strings.Contains(plan, "crm_profiles_interests") {
+		if !strings.Contains(plan, "crm_segment_filters_interests") {
 			t.Errorf("%s does not use the GIN index:\n%s", r, plan)
 		}
 	}
@@ -227,4 +227,111 @@ func TestSegmentLabelsInBothLanguages(t *testing.T) {
 			}
 		}
 	}
+}
+
+// filterCols are the rule fields crm_segment_filters copies from crm_profiles;
+// profileCols the same read from crm_profiles.
+const (
+	filterCols = `member_id, last_event_at, last_active_on, engagement, engagement_at, events_90d, purchases, churn_risk,
+	clv_percentile, r_score, f_score, m_score, core_member, advocate, consent_email, consent_inapp, clv, purchase_total,
+	monetary_365d, stage, rfm_segment, interests`
+	profileCols = `member_id, last_event_at, (last_event_at AT TIME ZONE 'UTC')::date, engagement, engagement_at, events_90d,
+	purchases, churn_risk, clv_percentile, r_score, f_score, m_score, core_member, advocate, consent_email, consent_inapp, clv,
+	purchase_total, monetary_365d, stage, rfm_segment, interests`
+)
+
+// sameFilters fails unless crm_segment_filters holds exactly the rule fields of every
+// profile that is not erased (and nothing else).
+func sameFilters(t *testing.T, g *gorm.DB, step string) {
+	t.Helper()
+	var diff int64
+	if err := g.Raw(`SELECT count(*) FROM (
+	                   (SELECT ` + profileCols + ` FROM crm_profiles WHERE NOT erased EXCEPT SELECT ` + filterCols + ` FROM crm_segment_filters)
+	                   UNION ALL
+	                   (SELECT ` + filterCols + ` FROM crm_segment_filters EXCEPT SELECT ` + profileCols + ` FROM crm_profiles WHERE NOT erased)) d`).
+		Scan(&diff).Error; err != nil {
+		t.Fatal(err)
+	}
+	if diff != 0 {
+		t.Fatalf("%s: %d rows of crm_segment_filters differ from crm_profiles", step, diff)
+	}
+}
+
+// TestSegmentFiltersFollowProfiles: the narrow copy segments count from stays equal to
+// the profiles through events (purchases included), scheduled refreshes, rebuilds,
+// consent changes, staff edits and erasure, and an erased member leaves it.
+func TestSegmentFiltersFollowProfiles(t *testing.T) {
+	t.Parallel()
+	g := testenv.DB(t)
+	svc := crm.NewService(g, crm.DefaultParams, nil)
+	ctx := context.Background()
+	now := time.Now()
+	var members []int64
+	for i := range 6 {
+		m := newMember(t, g, 100+i)
+		members = append(members, m)
+		for j := range 3 + i*4 {
+			k := kinds[(i+j)%len(kinds)]
+			e := crm.Event{MemberID: m, Kind: k, OccurredAt: now.Add(-time.Duration((i*37+j*11)%300) * 24 * time.Hour)}
+			if k == crm.KindPurchase {
+				e.Value = float64(10 + j)
+			}
+			appendAt(t, g, e)
+		}
+	}
+	sameFilters(t, g, "events")
+	if err := svc.RefreshAll(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameFilters(t, g, "refresh all")
+	// last_active_days counts exactly the members whose last event is on the right side
+	// of now − N days (the day column only narrows the search), at every N and operator
+	segs := svc.Segments()
+	for _, days := range []int{0, 1, 11, 37, 48, 120, 299} {
+		for op, cmp := range map[string]string{"gt": "<", "gte": "<=", "lt": ">", "lte": ">="} {
+			n, err := segs.CountRule(ctx, marketer, crm.Rule{All: []crm.Rule{{Field: "last_active_days", Op: op, Value: days}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want int64
+			cut := time.Now().Add(-time.Duration(days) * 24 * time.Hour)
+			never := map[bool]string{true: " OR last_event_at IS NULL", false: ""}[op == "gt" || op == "gte"]
+			g.Raw(`SELECT count(*) FROM crm_profiles WHERE NOT erased AND (last_event_at `+cmp+` ?`+never+`)`, cut).Scan(&want)
+			if n != want {
+				t.Errorf("last_active_days %s %d: %d members, want %d", op, days, n, want)
+			}
+		}
+	}
+	if err := svc.Rebuild(ctx, members[2]); err != nil {
+		t.Fatal(err)
+	}
+	sameFilters(t, g, "rebuild")
+	yes := true
+	if _, err := svc.SetConsent(ctx, crm.Actor{ID: members[1], Role: "member"}, crm.Consent{Email: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Exec(`UPDATE crm_profiles SET attributes = '{"tier":"gold"}', interests = '{battery,x200}', churn_risk = 64
+	                   WHERE member_id = ?`, members[3]).Error; err != nil {
+		t.Fatal(err)
+	}
+	sameFilters(t, g, "consent and edits")
+	r := rule(t, `{"all":[{"field":"interests","op":"contains","value":["battery"]},{"field":"churn_risk","op":"gte","value":60}]}`)
+	if n, err := segs.CountRule(ctx, marketer, r); err != nil || n != 1 {
+		t.Fatalf("count before erasure: %d %v", n, err)
+	}
+	if err := svc.Erase(ctx, crm.Actor{ID: members[3], Role: "member"}, &crm.Privacy{}); err != nil {
+		t.Fatal(err)
+	}
+	sameFilters(t, g, "erasure")
+	var left int64
+	g.Raw(`SELECT count(*) FROM crm_segment_filters WHERE member_id = ?`, members[3]).Scan(&left)
+	if n, err := segs.CountRule(ctx, marketer, r); err != nil || n != 0 || left != 0 {
+		t.Fatalf("erased member still counted: count %d, filter rows %d, %v", n, left, err)
+	}
+	// an event for the erased member (a late delivery) does not bring them back
+	appendAt(t, g, crm.Event{MemberID: members[3], Kind: crm.KindLoggedIn, OccurredAt: now})
+	if err := svc.RebuildAll(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	sameFilters(t, g, "rebuild all after erasure")
 }

@@ -13,8 +13,10 @@
 #      profile and the row together), and whether the incremental fields show each event at
 #      commit; then the same with the real `hearth worker`, whose start-up full refresh runs
 #      meanwhile (step load-worker);
-#   4. segment: `hearth bench-crm segment` counts two 4-condition rules through the rule
-#      compiler $RUNS times each, with EXPLAIN (ANALYZE, BUFFERS);
+#   4. segment: `hearth bench-crm segment` counts three 4-condition rules through the rule
+#      compiler $RUNS times each, with EXPLAIN (ANALYZE, BUFFERS); segment-load: the same,
+#      one round of counts a second, while `hearth bench-crm load` appends $RATE events/s
+#      (workers and pick of the first $LOADS entry) and the workers refresh the profiles;
 #   5. rebuild: incremental fields against the events, and crm Rebuild, for $SAMPLE members;
 #   6. refresh-all: crm RefreshAll over every profile: time and peak RSS (/usr/bin/time -v);
 #      rebuild-all: crm RebuildAll (every profile rebuilt from its events), the same;
@@ -22,7 +24,8 @@
 #
 # Environment: SCALE (1), RATE (500), DURATION (60s), SENDERS (32), RUNS (30), TAG (battery),
 # SAMPLE (2000), LOADS (workers:pick per load run, default "2:activity 2:uniform 8:activity";
-# pick: activity or uniform), STEPS ("load load-worker segment rebuild refresh-all rebuild-all"),
+# pick: activity or uniform), STEPS ("load load-worker segment rebuild refresh-all rebuild-all";
+# segment-load is not in the default),
 # WAIT_QUIET (900),
 # HEARTH_BIN (a hearth binary to use instead of building bin/hearth).
 # Everything it started is stopped on exit, whatever happens.
@@ -55,6 +58,7 @@ SAMPLE=${SAMPLE:-2000}
 LOADS=${LOADS:-2:activity 2:uniform 8:activity}
 STEPS=${STEPS:-load load-worker segment rebuild refresh-all rebuild-all}
 WAIT_QUIET=${WAIT_QUIET:-900}
+SEGMENT_LOAD_DURATION=${SEGMENT_LOAD_DURATION:-75s} # the load of segment-load: 15 s before + 33 rounds of counts
 # Targets from the CRM issue.
 TARGET_LATENCY_MS=1000
 TARGET_SEGMENT_MS=50
@@ -108,7 +112,20 @@ start() { # start NAME LOG CMD...
 	names+=("$name")
 }
 
-if stale=$(pgrep -af -- "$PWD/$data/|--dir $data/services"); then
+# (a relative --dir counts only for processes started in this checkout: other worktrees
+# run the same benchmark on their own data)
+stale_here() {
+	local pid args
+	while read -r pid args; do
+		case $args in
+		*"$PWD/$data/"*) echo "$pid $args" ;;
+		*) [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$PWD" ] && echo "$pid $args" ;;
+		esac
+	done < <(pgrep -af -- "$PWD/$data/|--dir $data/services")
+	return 0
+}
+stale=$(stale_here)
+if [ -n "$stale" ]; then
 	die "processes of an earlier run still use $data; stop them first:
 $stale"
 fi
@@ -213,7 +230,7 @@ order=()
 run_step() { # run_step NAME WORKERS_PID CMD...: runs CMD under /usr/bin/time -v, records CPU
 	local name=$1 wpid=$2
 	shift 2
-	wait_quiet
+	[ -n "${no_wait:-}" ] || wait_quiet
 	say "$name: $*"
 	load_of[$name]="$(cut -d' ' -f1-3 /proc/loadavg)"
 	cpu_begin "$name" "$wpid"
@@ -256,10 +273,26 @@ for step in $STEPS; do
 		stop_pid "$wpid" "hearth worker"
 		;;
 	segment) run_step segment 0 "$bin" bench-crm segment --tag "$TAG" --runs "$RUNS" ;;
+	segment-load)
+		IFS=: read -r w pick <<<"${LOADS%% *}"
+		label_of[segment-load]="while \`hearth bench-crm load\` appends $RATE events/s (members drawn $([ "$pick" = uniform ] && echo uniformly || echo "by their activity")) and $w workers of \`hearth bench-crm workers\` refresh the profiles; one round of counts a second, from 15 s into the load"
+		discard_backlog segment-load
+		wait_quiet
+		start workers-segment-load "$data/workers-segment-load.log" env HEARTH_WORKERS="$w" "$bin" bench-crm workers
+		wpid=${pids[-1]}
+		sleep 3
+		start load-segment-load "$data/load-segment-load.out" "$bin" bench-crm load --rate "$RATE" --duration "$SEGMENT_LOAD_DURATION" \
+			--senders "$SENDERS" --pick "$pick" --drain 5s
+		lpid=${pids[-1]}
+		sleep 15
+		no_wait=1 run_step segment-load "$wpid" "$bin" bench-crm segment --tag "$TAG" --runs "$RUNS" --pause 1s
+		wait "$lpid" || say "the load of segment-load failed: $(tail -n 3 "$data/load-segment-load.out")"
+		stop_pid "$wpid" "workers-segment-load"
+		;;
 	rebuild) run_step rebuild 0 "$bin" bench-crm rebuild --sample "$SAMPLE" ;;
 	refresh-all) run_step refresh-all 0 "$bin" bench-crm refresh-all ;;
 	rebuild-all) run_step rebuild-all 0 "$bin" bench-crm rebuild-all ;;
-	*) die "unknown step $step (STEPS: load load-worker segment rebuild refresh-all rebuild-all)" ;;
+	*) die "unknown step $step (STEPS: load load-worker segment segment-load rebuild refresh-all rebuild-all)" ;;
 	esac
 done
 
@@ -296,10 +329,16 @@ shared_buffers=$(sql "SHOW shared_buffers")
 			echo "| $label | p50 $(field "$name" latency_ms p50) ms, **p95 $p95 ms**, p99 $(field "$name" latency_ms p99) ms, max $(field "$name" latency_ms max) ms; $(field "$name" latency_ms seen) seen, $(field "$name" latency_ms unseen) not refreshed within the drain; outbox created → processed p95 $(field "$name" outbox_ms p95) ms; commit p95 $(field "$name" commit_ms p95) ms; $(field "$name" sent late) events started > 100 ms late; $extra | p95 < $TARGET_LATENCY_MS ms: $(verdict "$p95" $TARGET_LATENCY_MS) | ${cpu_of[$name]} |"
 			echo "| incremental fields at commit ($name) | $(field "$name" incremental_visible incremental_visible) of $(field "$name" incremental_visible of) sampled events visible in event_count, last_event_at and engagement at the first read after commit | all | — |"
 			;;
-		segment)
-			for r in "churn>=50" "churn>=20"; do
-				p95=$(field segment "segment $r" p95)
-				echo "| segment count: stage in (growth, stable), churn_risk ≥ ${r#churn>=}, interests ⊇ {$TAG}, consent_email | $(field segment "segment $r" count) members; p50 $(field segment "segment $r" p50) ms, **p95 $p95 ms** ($RUNS warm runs); first run (before the warm-up) $(field segment "segment $r" first) ms | < $TARGET_SEGMENT_MS ms: $(verdict "$p95" $TARGET_SEGMENT_MS) | ${cpu_of[segment]} |"
+		segment | segment-load)
+			when="quiet"
+			[ "$name" = segment ] || when="${label_of[$name]}; the load sent $(field load-segment-load sent rate) events/s"
+			for r in "churn>=50" "churn>=20" mixed; do
+				p95=$(field "$name" "segment $r" p95)
+				case $r in
+				mixed) cond="stage in (growth, stable), churn_risk ≥ 20, interests ⊇ {$TAG}, last_active_days ≤ 30" ;;
+				*) cond="stage in (growth, stable), churn_risk ≥ ${r#churn>=}, interests ⊇ {$TAG}, consent_email" ;;
+				esac
+				echo "| segment count ($when): $cond | $(field "$name" "segment $r" count) members; p50 $(field "$name" "segment $r" p50) ms, **p95 $p95 ms**, max $(field "$name" "segment $r" max) ms ($RUNS warm runs); first run (before the warm-up) $(field "$name" "segment $r" first) ms | < $TARGET_SEGMENT_MS ms: $(verdict "$p95" $TARGET_SEGMENT_MS) | ${cpu_of[$name]} |"
 			done
 			;;
 		rebuild)
@@ -314,14 +353,15 @@ shared_buffers=$(sql "SHOW shared_buffers")
 		esac
 	done
 	echo
-	if [ -s "$data/segment.out" ]; then
-		echo "Segment counts, the statement the compiler produced and its plan (EXPLAIN (ANALYZE, BUFFERS), after the timed runs):"
+	for name in segment segment-load; do
+		[[ " ${order[*]} " == *" $name "* ]] || continue
+		echo "Segment counts ($name), the statement the compiler produced and its plan (EXPLAIN (ANALYZE, BUFFERS), after the timed runs):"
 		echo
 		echo '```'
-		grep -v '^segment ' "$data/segment.out" | sed 's/^plan /-- plan /; s/^sql /-- sql: /'
+		grep -v '^segment ' "$data/$name.out" | sed 's/^plan /-- plan /; s/^sql /-- sql: /'
 		echo '```'
 		echo
-	fi
+	done
 	echo "- CPU: shares of the whole machine ($(nproc) cores = 100 %) during each step: the measured \`hearth bench-crm\` process (load generator, segment counter, refresh), the outbox workers, this PostgreSQL, other processes, idle; then whether the machine was quiet when the step began, and the load average (1, 5, 15 min)."
 	echo "- Lifecycle stages of the data set: $stages."
 	echo "- Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, Linux $(uname -r)."
@@ -335,7 +375,7 @@ shared_buffers=$(sql "SHOW shared_buffers")
 	echo "  bin/hearth bench-crm generate --scale $SCALE"
 	echo "  HEARTH_WORKERS=N bin/hearth bench-crm workers &   # or: HEARTH_WORKERS=N bin/hearth worker &"
 	echo "  bin/hearth bench-crm load ${load_args[*]} --pick activity|uniform"
-	echo "  bin/hearth bench-crm segment --tag $TAG --runs $RUNS"
+	echo "  bin/hearth bench-crm segment --tag $TAG --runs $RUNS   # segment-load: --pause 1s, during bench-crm load --duration $SEGMENT_LOAD_DURATION"
 	echo "  bin/hearth bench-crm rebuild --sample $SAMPLE"
 	echo "  /usr/bin/time -v bin/hearth bench-crm refresh-all"
 	echo "  /usr/bin/time -v bin/hearth bench-crm rebuild-all"

@@ -28,7 +28,7 @@ const benchCRMUsage = `hearth bench-crm: the CRM benchmark's steps (scripts/benc
   workers                  outbox workers only ($HEARTH_WORKERS of them), without the scheduled refresh
   load [--rate R] [--duration D] [--senders S] [--poll P] [--drain D] [--check N] [--pick activity|uniform]
                            append events through crm.Append at R/s; measure commit → refreshed profile
-  segment [--tag T] [--runs N]
+  segment [--tag T] [--runs N] [--pause D]
                            count 4-condition segments through the rule compiler; EXPLAIN ANALYZE
   refresh-all              crm.Service.RefreshAll over every profile (the scheduled refresh)
   rebuild-all              crm.Service.RebuildAll: every profile rebuilt from its events
@@ -54,9 +54,10 @@ func runBenchCRM(ctx context.Context, args []string, getenv func(string) string,
 	check := fs.Int("check", 50, "read the incremental fields right after commit of every Nth event")
 	tag := fs.String("tag", "battery", "the interest of the segment rules")
 	runs := fs.Int("runs", 30, "timed runs per segment rule")
+	pause := fs.Duration("pause", 0, "pause between two segment counts")
 	sample := fs.Int("sample", 2000, "members to rebuild")
 	pick := fs.String("pick", "activity", "who acts: activity (in proportion to their events of the last 90 days) or uniform")
-	mine, rest := splitFlags(args, "scale", "rate", "duration", "senders", "poll", "drain", "check", "tag", "runs", "sample",
+	mine, rest := splitFlags(args, "scale", "rate", "duration", "senders", "poll", "drain", "check", "tag", "runs", "pause", "sample",
 		"pick")
 	if err := fs.Parse(mine); err != nil {
 		return err
@@ -78,7 +79,7 @@ func runBenchCRM(ctx context.Context, args []string, getenv func(string) string,
 		l := scale.CRMLoad{Rate: *rate, Duration: *duration, Senders: *senders, Poll: *poll, Drain: *drain, Check: *check}
 		return benchCRMLoad(ctx, e, l, *pick, stdout)
 	case "segment":
-		return benchCRMSegment(ctx, e, *tag, *runs, stdout)
+		return benchCRMSegment(ctx, e, *tag, *runs, *pause, stdout)
 	case "refresh-all":
 		return benchCRMRefreshAll(ctx, e, false, stdout)
 	case "rebuild-all":
@@ -203,54 +204,71 @@ func benchCRMLoad(ctx context.Context, e *env, l scale.CRMLoad, pick string, std
 	return nil
 }
 
-// segmentRules are the 4-condition rules of the benchmark: the issue's, and one with
-// a lower churn threshold that selects more members.
+// segmentRuleNames orders the benchmark's 4-condition rules: the issue's (stages ∧ a churn
+// threshold ∧ an interest ∧ e-mail consent) with a high and a low threshold, and a mixed
+// one that asks for recent activity instead of consent.
+var segmentRuleNames = []string{"churn>=50", "churn>=20", "mixed"}
+
 func segmentRules(tag string) map[string]crm.Rule {
-	rule := func(churn int) crm.Rule {
+	rule := func(churn int, last crm.Rule) crm.Rule {
 		return crm.Rule{All: []crm.Rule{
 			{Field: "stage", Op: crm.OpIn, Value: []any{"growth", "stable"}},
 			{Field: "churn_risk", Op: crm.OpGte, Value: churn},
 			{Field: "interests", Op: crm.OpContains, Value: []any{tag}},
-			{Field: "consent_email", Op: crm.OpEq, Value: true},
+			last,
 		}}
 	}
-	return map[string]crm.Rule{"churn>=50": rule(50), "churn>=20": rule(20)}
+	consent := crm.Rule{Field: "consent_email", Op: crm.OpEq, Value: true}
+	return map[string]crm.Rule{"churn>=50": rule(50, consent), "churn>=20": rule(20, consent),
+		"mixed": rule(20, crm.Rule{Field: "last_active_days", Op: crm.OpLte, Value: 30})}
 }
 
-func benchCRMSegment(ctx context.Context, e *env, tag string, runs int, stdout io.Writer) error {
+// benchCRMSegment times each rule's count runs times after three warm-up rounds; a
+// round counts every rule once, with pause after each round (so that counts taken
+// during a write load sample all of it).
+func benchCRMSegment(ctx context.Context, e *env, tag string, runs int, pause time.Duration, stdout io.Writer) error {
 	capture := &sqlCapture{}
 	seg := crm.NewService(e.db, crm.DefaultParams, nil).Segments()
-	// one more count through a logging session, for the statement the compiler made
-	traced := crm.NewService(e.db.Session(&gorm.Session{Logger: capture}), crm.DefaultParams, nil).Segments()
+	// one more count through a logging session, for the statement the compiler made (in a
+	// transaction, where the count goes through GORM: outside one it is sent by pgx)
+	tracedDB := e.db.Session(&gorm.Session{Logger: capture})
+	traced := crm.NewService(tracedDB, crm.DefaultParams, nil).Segments()
 	staff := crm.Actor{ID: 1, Role: "admin"}
-	for _, name := range []string{"churn>=50", "churn>=20"} {
-		r := segmentRules(tag)[name]
-		var count int64
-		var times []time.Duration
-		var first time.Duration   // the first count, before the warm-up: its pages may not be cached
-		for i := range runs + 3 { // three warm-up runs
+	rules := segmentRules(tag)
+	counts := map[string]int64{}
+	times := map[string][]time.Duration{}
+	first := map[string]time.Duration{} // the first count, before the warm-up: its pages may not be cached
+	for i := range runs + 3 {           // three warm-up rounds
+		for _, name := range segmentRuleNames {
 			t0 := time.Now()
-			n, err := seg.CountRule(ctx, staff, r)
+			n, err := seg.CountRule(ctx, staff, rules[name])
 			if err != nil {
 				return err
 			}
+			took := time.Since(t0)
 			if i == 0 {
-				first = time.Since(t0)
+				first[name] = took
 			}
 			if i >= 3 {
-				times = append(times, time.Since(t0))
+				times[name] = append(times[name], took)
 			}
-			count = n
+			counts[name] = n
 		}
-		if _, err := traced.CountRule(ctx, staff, r); err != nil {
+		time.Sleep(pause)
+	}
+	for _, name := range segmentRuleNames {
+		if err := db.InTx(ctx, tracedDB, func(ctx context.Context) error {
+			_, err := traced.CountRule(ctx, staff, rules[name])
+			return err
+		}); err != nil {
 			return err
 		}
 		query := capture.last()
 		ms := func(p float64) string {
-			return fmt.Sprintf("%.2f", float64(scale.Percentile(times, p).Microseconds())/1000)
+			return fmt.Sprintf("%.2f", float64(scale.Percentile(times[name], p).Microseconds())/1000)
 		}
-		fmt.Fprintf(stdout, "segment %s count %d runs %d ms min %s p50 %s p95 %s max %s first %.2f\n", name, count, runs,
-			ms(0), ms(50), ms(95), ms(100), float64(first.Microseconds())/1000)
+		fmt.Fprintf(stdout, "segment %s count %d runs %d ms min %s p50 %s p95 %s max %s first %.2f\n", name, counts[name], runs,
+			ms(0), ms(50), ms(95), ms(100), float64(first[name].Microseconds())/1000)
 		fmt.Fprintf(stdout, "sql %s\n", query)
 		var plan []string
 		if err := e.db.WithContext(ctx).Raw("EXPLAIN (ANALYZE, BUFFERS) " + query).Scan(&plan).Error; err != nil {
