@@ -18,6 +18,8 @@ type Store struct {
 	catMu  sync.Mutex
 	cats   []Category
 	catsAt time.Time
+	// catEpoch counts invalidations: a read that began before one is not kept.
+	catEpoch uint64
 }
 
 const catTTL = 5 * time.Second
@@ -27,6 +29,7 @@ func NewStore(gdb *gorm.DB) *Store { return &Store{db: gdb} }
 
 // Categories lists every category in display order (cached outside transactions).
 func (s *Store) Categories(ctx context.Context) ([]Category, error) {
+	var epoch uint64
 	if !db.InTransaction(ctx) {
 		s.catMu.Lock()
 		if s.cats != nil && time.Since(s.catsAt) < catTTL {
@@ -34,6 +37,7 @@ func (s *Store) Categories(ctx context.Context) ([]Category, error) {
 			s.catMu.Unlock()
 			return out, nil
 		}
+		epoch = s.catEpoch
 		s.catMu.Unlock()
 	}
 	var cs []Category
@@ -42,7 +46,9 @@ func (s *Store) Categories(ctx context.Context) ([]Category, error) {
 	}
 	if !db.InTransaction(ctx) {
 		s.catMu.Lock()
-		s.cats, s.catsAt = append([]Category(nil), cs...), time.Now()
+		if s.catEpoch == epoch {
+			s.cats, s.catsAt = append([]Category(nil), cs...), time.Now()
+		}
 		s.catMu.Unlock()
 	}
 	return cs, nil
@@ -52,6 +58,7 @@ func (s *Store) Categories(ctx context.Context) ([]Category, error) {
 func (s *Store) invalidateCategories() {
 	s.catMu.Lock()
 	s.cats = nil
+	s.catEpoch++
 	s.catMu.Unlock()
 }
 
