@@ -188,7 +188,10 @@ func (h *Handlers) threadPage(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) renderThread(c *fiber.Ctx, v *ThreadView, form *web.View) error {
-	d := &threadData{ThreadView: v, Reactions: Reactions, Emoji: ReactionEmoji, Key: newKey(), Viewer: actor(c).ID}
+	d := &threadData{ThreadView: v, Reactions: Reactions, Emoji: ReactionEmoji, Viewer: actor(c).ID}
+	if v.CanReply {
+		d.Key = newKey() // the reply form's idempotency key
+	}
 	for i := 1; i <= v.Pages; i++ {
 		u := v.Thread.URL()
 		if i > 1 {

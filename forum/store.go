@@ -20,12 +20,14 @@ type Store struct {
 	catsAt time.Time
 	// catEpoch counts invalidations: a read that began before one is not kept.
 	catEpoch uint64
+	// reps are the authors' reputations thread pages show (reputation.go).
+	reps *repCache
 }
 
 const catTTL = 5 * time.Second
 
 // NewStore returns the forum store on gdb.
-func NewStore(gdb *gorm.DB) *Store { return &Store{db: gdb} }
+func NewStore(gdb *gorm.DB) *Store { return &Store{db: gdb, reps: newRepCache()} }
 
 // Categories lists every category in display order (cached outside transactions).
 func (s *Store) Categories(ctx context.Context) ([]Category, error) {

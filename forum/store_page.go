@@ -119,11 +119,30 @@ func parseCounts(b []byte, m map[string]int) bool {
 	}
 }
 
-// pagePostsSQL reads posts numbered $2..$3 of thread $1 with their authors and
-// reputation; mine is the viewer's reactions ($4), or none for visitors. Without
+// pagePostsSQL reads posts numbered $2..$3 of thread $1 with their authors' names
+// (their reputations: authorReputations); mine is the viewer's reactions ($4), or none for visitors. Without
 // withSource the Markdown bodies stay in the database (pages show only the HTML).
 func pagePostsSQL(viewer, withHidden, withSource bool) string {
-	cols := postCols
+	i := 0
+	for bit, on := range []bool{viewer, withHidden, withSource} {
+		if on {
+			i |= 1 << bit
+		}
+	}
+	return pagePostsSQLs[i]
+}
+
+// pagePostsSQLs are the eight variants of pagePostsSQL, built once.
+var pagePostsSQLs = func() (qs [8]string) {
+	for i := range qs {
+		qs[i] = buildPagePostsSQL(i&1 != 0, i&2 != 0, i&4 != 0)
+	}
+	return qs
+}()
+
+func buildPagePostsSQL(viewer, withHidden, withSource bool) string {
+	// reputations come from the Store's cache (authorReputations), not a join
+	cols := strings.Replace(postCols, "coalesce(ms.reputation, 0) AS author_rep", "0 AS author_rep", 1)
 	if !withSource {
 		cols = strings.Replace(cols, "p.body,", "''::text AS body,", 1)
 	}
@@ -133,7 +152,6 @@ func pagePostsSQL(viewer, withHidden, withSource bool) string {
 	}
 	q := `SELECT ` + cols + `, ` + mine + ` AS mine
 	      FROM forum_posts p
-	      LEFT JOIN forum_member_stats ms ON ms.member_id = p.author_id
 	      WHERE p.thread_id = $1 AND p.number BETWEEN $2 AND $3`
 	if !withHidden {
 		q += ` AND NOT p.hidden AND p.deleted_at IS NULL`
@@ -195,7 +213,10 @@ func (s *Store) threadPage(ctx context.Context, id int64, from, to int, viewer i
 				return err
 			}
 		}
-		return br.Close()
+		if err := br.Close(); err != nil {
+			return err
+		}
+		return s.authorReputations(ctx, conn, out.posts)
 	})
 	if err != nil {
 		return nil, err
