@@ -59,6 +59,9 @@ func (s *postScan) post() *Post {
 		Body: r.Body, BodyHTML: r.BodyHTML, Hidden: r.Hidden, Deleted: r.DeletedAt != nil, CreatedAt: r.CreatedAt,
 		EditedAt: r.EditedAt, AuthorName: r.AuthorName, AuthorHandle: r.AuthorHandle, AuthorRep: r.AuthorRep,
 		Mine: s.mine, Reactions: map[string]int{}}
+	if p.Mine == nil {
+		p.Mine = noReactions
+	}
 	if len(r.Reactions) > 2 { // not "{}"
 		if !parseCounts(r.Reactions, p.Reactions) {
 			_ = json.Unmarshal(r.Reactions, &p.Reactions)
@@ -67,6 +70,9 @@ func (s *postScan) post() *Post {
 	s.r, s.mine = postRow{}, nil
 	return p
 }
+
+// noReactions is the empty list of a viewer's own reactions (shared: never appended to).
+var noReactions = []string{}
 
 // parseCounts reads a reactions column, a flat JSON object of small counts as
 // PostgreSQL prints jsonb ({"like": 3, "heart": 1}), into m without reflection (it
@@ -146,7 +152,7 @@ func buildPagePostsSQL(viewer, withHidden, withSource bool) string {
 	if !withSource {
 		cols = strings.Replace(cols, "p.body,", "''::text AS body,", 1)
 	}
-	mine := `'{}'::text[]`
+	mine := `NULL::text[]` // a visitor's: none (post() makes it an empty list, as '{}' was, without decoding one per row)
 	if viewer {
 		mine = `ARRAY(SELECT r.kind FROM forum_reactions r WHERE r.post_id = p.id AND r.member_id = $4)`
 	}
