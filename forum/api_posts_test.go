@@ -263,6 +263,9 @@ func TestReactionsAPI(t *testing.T) {
 	if rep := e.reputation(t, "alice"); rep != 3 {
 		t.Fatalf("alice's reputation after 3 distinct reactions (one repeated): %d", rep)
 	}
+	if rep := v.Posts[0].AuthorRep; rep != 3 {
+		t.Fatalf("alice's reputation beside her post: %d, want 3", rep)
+	}
 	if n := e.count(t, "SELECT count(*) FROM forum_reactions WHERE post_id = ?", post.ID); n != 3 {
 		t.Fatalf("reaction rows: %d", n)
 	}
@@ -271,8 +274,12 @@ func TestReactionsAPI(t *testing.T) {
 	if rep := e.reputation(t, "alice"); rep != 2 {
 		t.Fatalf("alice's reputation after an unlike (done twice): %d", rep)
 	}
-	if got := e.view(t, "", th.ID).Posts[0].Reactions; got["like"] != 1 || got["heart"] != 1 {
+	v = e.view(t, "", th.ID)
+	if got := v.Posts[0].Reactions; got["like"] != 1 || got["heart"] != 1 {
 		t.Fatalf("counts after unlike: %v", got)
+	}
+	if rep := v.Posts[0].AuthorRep; rep != 2 { // the page's cached reputation follows at once
+		t.Fatalf("alice's reputation beside her post after an unlike: %d, want 2", rep)
 	}
 	if r := react(http.MethodDelete, "", "like"); r.Status != 401 {
 		t.Fatalf("visitor delete: %d", r.Status)

@@ -25,21 +25,39 @@ func idParam(c *fiber.Ctx, name string) (int64, error) {
 }
 
 func (h *Handlers) apiList(c *fiber.Ctx) error {
+	if mode := c.Query("mode", ListLatest); mode != ListTop && web.Shareable(c) { // see listPage
+		key := "api|" + mode + "|" + c.Query("category") + "|" + c.Query("tag") + "|" + c.Query("after")
+		return h.anon.serve(c, h.srv, key, func() (*web.SharedPage, error) {
+			page, err := h.list(c)
+			if err != nil {
+				return nil, err
+			}
+			b, err := c.App().Config().JSONEncoder(page)
+			if err != nil {
+				return nil, err
+			}
+			return web.JSONShared(fiber.StatusOK, b), nil
+		})
+	}
+	page, err := h.list(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(page)
+}
+
+func (h *Handlers) list(c *fiber.Ctx) (*ListPage, error) {
 	q := ListQuery{Mode: c.Query("mode", ListLatest), Period: c.Query("period", "all"), Tag: c.Query("tag"), After: c.Query("after")}
 	if slug := c.Query("category"); slug != "" {
 		cat, err := h.svc.CategoryBySlug(c.UserContext(), actor(c), slug)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		q.Mode, q.CategoryID = ListCategory, cat.ID
 	} else if q.Tag != "" {
 		q.Mode = ListTag
 	}
-	page, err := h.svc.List(c.UserContext(), actor(c), q)
-	if err != nil {
-		return err
-	}
-	return c.JSON(page)
+	return h.svc.List(c.UserContext(), actor(c), q)
 }
 
 func (h *Handlers) apiCreateThread(c *fiber.Ctx) error {

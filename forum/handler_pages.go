@@ -29,59 +29,99 @@ type listView struct {
 }
 
 func (h *Handlers) home(c *fiber.Ctx) error {
-	a := actor(c)
-	cats, err := h.svc.VisibleCategories(c.UserContext(), a.Role)
+	if web.Shareable(c) {
+		return h.anon.serve(c, h.srv, anonKey(c), func() (*web.SharedPage, error) {
+			view, err := h.homeView(c)
+			if err != nil {
+				return nil, err
+			}
+			return h.srv.RenderViewShared(c, fiber.StatusOK, "home", view)
+		})
+	}
+	view, err := h.homeView(c)
 	if err != nil {
 		return err
 	}
+	return h.srv.RenderView(c, fiber.StatusOK, "home", view)
+}
+
+func (h *Handlers) homeView(c *fiber.Ctx) (*web.View, error) {
+	a := actor(c)
+	cats, err := h.svc.VisibleCategories(c.UserContext(), a.Role)
+	if err != nil {
+		return nil, err
+	}
 	page, err := h.svc.List(c.UserContext(), a, ListQuery{Mode: ListLatest, After: c.Query("after")})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	v := &listView{Mode: ListLatest, Categories: cats, Page: page, Home: true, CanPost: a.Member()}
 	if page.Next != "" {
 		v.NextURL = "/latest?after=" + url.QueryEscape(page.Next)
 	}
-	return h.srv.RenderView(c, fiber.StatusOK, "home", &web.View{Title: "home.title", Data: v, Canonical: h.baseURL + "/"})
+	return &web.View{Title: "home.title", Data: v, Canonical: h.baseURL + "/"}, nil
+}
+
+// anonKey is the anonymous cache's key of a page: everything its content depends on
+// for a visitor (the language, the path, the page cursor).
+func anonKey(c *fiber.Ctx) string {
+	return "page|" + web.Lang(c) + "|" + c.Path() + "|" + c.Query("after")
 }
 
 // listPage serves /latest, /top, /unanswered, /c/:slug and /tag/:tag.
 func (h *Handlers) listPage(mode string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		a := actor(c)
-		q := ListQuery{Mode: mode, Period: c.Query("period", "week"), After: c.Query("after"), Tag: c.Params("tag")}
-		v := &listView{Mode: mode, Period: q.Period, Tag: q.Tag, CanPost: a.Member()}
-		title, path := "list."+mode, c.Path()
-		if mode == ListCategory {
-			cat, err := h.svc.CategoryBySlug(c.UserContext(), a, c.Params("slug"))
-			if err != nil {
-				return err
-			}
-			q.CategoryID, v.Category = cat.ID, cat
-			v.CanPost = cat.CanPost(a.Role)
+		if mode != ListTop && web.Shareable(c) { // top lists move with the clock: never cached
+			return h.anon.serve(c, h.srv, anonKey(c), func() (*web.SharedPage, error) {
+				view, d, err := h.listView(c, mode)
+				if err != nil {
+					return nil, err
+				}
+				return h.srv.RenderShared(c, fiber.StatusOK, view, &listPage{v: view, d: d}), nil
+			})
 		}
-		page, err := h.svc.List(c.UserContext(), a, q)
+		view, d, err := h.listView(c, mode)
 		if err != nil {
 			return err
 		}
-		v.Page = page
-		if page.Next != "" {
-			next := url.Values{"after": {page.Next}}
-			if mode == ListTop {
-				next.Set("period", q.Period)
-			}
-			v.NextURL = path + "?" + next.Encode()
-		}
-		view := &web.View{Title: title, Data: v, Canonical: h.baseURL + path}
-		if v.Category != nil {
-			view.Title, view.NoTitleT = v.Category.Label(web.Lang(c)), true
-			view.Description = v.Category.Description
-		}
-		if mode == ListTag {
-			view.Title, view.NoTitleT = "#"+q.Tag, true
-		}
-		return h.srv.RenderContent(c, fiber.StatusOK, view, &listPage{v: view, d: v})
+		return h.srv.RenderContent(c, fiber.StatusOK, view, &listPage{v: view, d: d})
 	}
+}
+
+func (h *Handlers) listView(c *fiber.Ctx, mode string) (*web.View, *listView, error) {
+	a := actor(c)
+	q := ListQuery{Mode: mode, Period: c.Query("period", "week"), After: c.Query("after"), Tag: c.Params("tag")}
+	v := &listView{Mode: mode, Period: q.Period, Tag: q.Tag, CanPost: a.Member()}
+	title, path := "list."+mode, c.Path()
+	if mode == ListCategory {
+		cat, err := h.svc.CategoryBySlug(c.UserContext(), a, c.Params("slug"))
+		if err != nil {
+			return nil, nil, err
+		}
+		q.CategoryID, v.Category = cat.ID, cat
+		v.CanPost = cat.CanPost(a.Role)
+	}
+	page, err := h.svc.List(c.UserContext(), a, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	v.Page = page
+	if page.Next != "" {
+		next := url.Values{"after": {page.Next}}
+		if mode == ListTop {
+			next.Set("period", q.Period)
+		}
+		v.NextURL = path + "?" + next.Encode()
+	}
+	view := &web.View{Title: title, Data: v, Canonical: h.baseURL + path}
+	if v.Category != nil {
+		view.Title, view.NoTitleT = v.Category.Label(web.Lang(c)), true
+		view.Description = v.Category.Description
+	}
+	if mode == ListTag {
+		view.Title, view.NoTitleT = "#"+q.Tag, true
+	}
+	return view, v, nil
 }
 
 // listPage and threadPage are the compiled pages (page_threads.qtpl, page_thread.qtpl):
@@ -148,7 +188,10 @@ func (h *Handlers) threadPage(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) renderThread(c *fiber.Ctx, v *ThreadView, form *web.View) error {
-	d := &threadData{ThreadView: v, Reactions: Reactions, Emoji: ReactionEmoji, Key: newKey(), Viewer: actor(c).ID}
+	d := &threadData{ThreadView: v, Reactions: Reactions, Emoji: ReactionEmoji, Viewer: actor(c).ID}
+	if v.CanReply {
+		d.Key = newKey() // the reply form's idempotency key
+	}
 	for i := 1; i <= v.Pages; i++ {
 		u := v.Thread.URL()
 		if i > 1 {

@@ -135,6 +135,7 @@ type postJSON struct {
 	Accepted     bool           `json:"accepted"`
 	Mine         []string       `json:"my_reactions"`
 	AuthorHandle string         `json:"author_handle"`
+	AuthorRep    int            `json:"author_reputation"`
 }
 
 type viewJSON struct {

@@ -11,11 +11,12 @@ type Handlers struct {
 	svc     *Service
 	srv     *web.Server
 	baseURL string
+	anon    *anonCache
 }
 
 // NewHandlers binds the forum service to the web server; baseURL makes canonical links.
 func NewHandlers(svc *Service, srv *web.Server, baseURL string) *Handlers {
-	return &Handlers{svc: svc, srv: srv, baseURL: baseURL}
+	return &Handlers{svc: svc, srv: srv, baseURL: baseURL, anon: newAnonCache(svc.db, svc.store)}
 }
 
 // Routes registers the forum's API and pages. Each handler asks the service, which

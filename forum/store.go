@@ -18,15 +18,20 @@ type Store struct {
 	catMu  sync.Mutex
 	cats   []Category
 	catsAt time.Time
+	// catEpoch counts invalidations: a read that began before one is not kept.
+	catEpoch uint64
+	// reps are the authors' reputations thread pages show (reputation.go).
+	reps *repCache
 }
 
 const catTTL = 5 * time.Second
 
 // NewStore returns the forum store on gdb.
-func NewStore(gdb *gorm.DB) *Store { return &Store{db: gdb} }
+func NewStore(gdb *gorm.DB) *Store { return &Store{db: gdb, reps: newRepCache()} }
 
 // Categories lists every category in display order (cached outside transactions).
 func (s *Store) Categories(ctx context.Context) ([]Category, error) {
+	var epoch uint64
 	if !db.InTransaction(ctx) {
 		s.catMu.Lock()
 		if s.cats != nil && time.Since(s.catsAt) < catTTL {
@@ -34,6 +39,7 @@ func (s *Store) Categories(ctx context.Context) ([]Category, error) {
 			s.catMu.Unlock()
 			return out, nil
 		}
+		epoch = s.catEpoch
 		s.catMu.Unlock()
 	}
 	var cs []Category
@@ -42,7 +48,9 @@ func (s *Store) Categories(ctx context.Context) ([]Category, error) {
 	}
 	if !db.InTransaction(ctx) {
 		s.catMu.Lock()
-		s.cats, s.catsAt = append([]Category(nil), cs...), time.Now()
+		if s.catEpoch == epoch {
+			s.cats, s.catsAt = append([]Category(nil), cs...), time.Now()
+		}
 		s.catMu.Unlock()
 	}
 	return cs, nil
@@ -52,6 +60,7 @@ func (s *Store) Categories(ctx context.Context) ([]Category, error) {
 func (s *Store) invalidateCategories() {
 	s.catMu.Lock()
 	s.cats = nil
+	s.catEpoch++
 	s.catMu.Unlock()
 }
 

@@ -59,6 +59,9 @@ func (s *postScan) post() *Post {
 		Body: r.Body, BodyHTML: r.BodyHTML, Hidden: r.Hidden, Deleted: r.DeletedAt != nil, CreatedAt: r.CreatedAt,
 		EditedAt: r.EditedAt, AuthorName: r.AuthorName, AuthorHandle: r.AuthorHandle, AuthorRep: r.AuthorRep,
 		Mine: s.mine, Reactions: map[string]int{}}
+	if p.Mine == nil {
+		p.Mine = noReactions
+	}
 	if len(r.Reactions) > 2 { // not "{}"
 		if !parseCounts(r.Reactions, p.Reactions) {
 			_ = json.Unmarshal(r.Reactions, &p.Reactions)
@@ -67,6 +70,9 @@ func (s *postScan) post() *Post {
 	s.r, s.mine = postRow{}, nil
 	return p
 }
+
+// noReactions is the empty list of a viewer's own reactions (shared: never appended to).
+var noReactions = []string{}
 
 // parseCounts reads a reactions column, a flat JSON object of small counts as
 // PostgreSQL prints jsonb ({"like": 3, "heart": 1}), into m without reflection (it
@@ -119,21 +125,39 @@ func parseCounts(b []byte, m map[string]int) bool {
 	}
 }
 
-// pagePostsSQL reads posts numbered $2..$3 of thread $1 with their authors and
-// reputation; mine is the viewer's reactions ($4), or none for visitors. Without
+// pagePostsSQL reads posts numbered $2..$3 of thread $1 with their authors' names
+// (their reputations: authorReputations); mine is the viewer's reactions ($4), or none for visitors. Without
 // withSource the Markdown bodies stay in the database (pages show only the HTML).
 func pagePostsSQL(viewer, withHidden, withSource bool) string {
-	cols := postCols
+	i := 0
+	for bit, on := range []bool{viewer, withHidden, withSource} {
+		if on {
+			i |= 1 << bit
+		}
+	}
+	return pagePostsSQLs[i]
+}
+
+// pagePostsSQLs are the eight variants of pagePostsSQL, built once.
+var pagePostsSQLs = func() (qs [8]string) {
+	for i := range qs {
+		qs[i] = buildPagePostsSQL(i&1 != 0, i&2 != 0, i&4 != 0)
+	}
+	return qs
+}()
+
+func buildPagePostsSQL(viewer, withHidden, withSource bool) string {
+	// reputations come from the Store's cache (authorReputations), not a join
+	cols := strings.Replace(postCols, "coalesce(ms.reputation, 0) AS author_rep", "0 AS author_rep", 1)
 	if !withSource {
 		cols = strings.Replace(cols, "p.body,", "''::text AS body,", 1)
 	}
-	mine := `'{}'::text[]`
+	mine := `NULL::text[]` // a visitor's: none (post() makes it an empty list, as '{}' was, without decoding one per row)
 	if viewer {
 		mine = `ARRAY(SELECT r.kind FROM forum_reactions r WHERE r.post_id = p.id AND r.member_id = $4)`
 	}
 	q := `SELECT ` + cols + `, ` + mine + ` AS mine
 	      FROM forum_posts p
-	      LEFT JOIN forum_member_stats ms ON ms.member_id = p.author_id
 	      WHERE p.thread_id = $1 AND p.number BETWEEN $2 AND $3`
 	if !withHidden {
 		q += ` AND NOT p.hidden AND p.deleted_at IS NULL`
@@ -195,7 +219,10 @@ func (s *Store) threadPage(ctx context.Context, id int64, from, to int, viewer i
 				return err
 			}
 		}
-		return br.Close()
+		if err := br.Close(); err != nil {
+			return err
+		}
+		return s.authorReputations(ctx, conn, out.posts)
 	})
 	if err != nil {
 		return nil, err

@@ -248,6 +248,9 @@ func (s *Store) revisions(ctx context.Context, postID int64) ([]Revision, error)
 
 // addStats adjusts a member's forum counters, creating the row on first use.
 func (s *Store) addStats(ctx context.Context, member int64, rep, threads, replies, accepted int) error {
+	if rep != 0 {
+		s.reps.forget(member)
+	}
 	return db.Conn(ctx, s.db).Exec(
 		`INSERT INTO forum_member_stats (member_id, reputation, threads, replies, accepted) VALUES (?, ?, ?, ?, ?)
 		 ON CONFLICT (member_id) DO UPDATE SET reputation = forum_member_stats.reputation + EXCLUDED.reputation,

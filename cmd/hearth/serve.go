@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
+	"net/http"
+	"net/http/pprof"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -27,6 +30,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer e.close()
 	tuneGC(getenv)
+	servePprof(getenv("HEARTH_PPROF"), e.log)
 	if err := e.migrate(ctx, nil); err != nil {
 		return err
 	}
@@ -179,6 +183,23 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	e.log.Info("hearth worker running", "workers", n)
 	wg.Wait()
 	return nil
+}
+
+// servePprof serves Go's profiles (/debug/pprof/) on addr when it is set: for looking
+// at a server under load (see BENCHMARKS.md); never on a public address.
+func servePprof(addr string, log *slog.Logger) {
+	if addr == "" {
+		return
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	go func() {
+		if err := http.ListenAndServe(addr, mux); err != nil {
+			log.Warn("pprof listener stopped", "addr", addr, "err", err)
+		}
+	}()
 }
 
 // tuneGC trades memory the server has to spare for CPU: a page allocates ~40 KB that

@@ -1,7 +1,11 @@
 package web
 
 import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"html"
 	"html/template"
 	"io"
 	"io/fs"
@@ -158,14 +162,15 @@ func (s *Server) prepare(c *fiber.Ctx, status int, v *View) {
 	}
 }
 
-// send writes the page: the layout around body, through a pooled buffer.
+// send writes the page, the layout around body, straight into the response's own
+// body buffer. (c.Send would not do for a pooled buffer: fasthttp keeps the slice it is
+// given, without a copy, until the response has been written.)
 func (s *Server) send(c *fiber.Ctx, status int, v *View, body Content) error {
-	bb := qt.AcquireByteBuffer()
-	defer qt.ReleaseByteBuffer(bb)
-	writelayout(bb, v, body)
 	c.Status(status)
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Send(bb.B) // fasthttp copies the body
+	c.Response().ResetBody()
+	writelayout(c.Response().BodyWriter(), v, body)
+	return nil
 }
 
 func (s *Server) fillView(c *fiber.Ctx, v *View) {
@@ -239,4 +244,94 @@ func escapeURL(s, keep string) string {
 		}
 	}
 	return b.String()
+}
+
+// SharedPage is a rendered response that any visitor may be sent: a page rendered for
+// a visitor with a marker where the layout writes the CSRF token (SendShared splices
+// in the requester's own token), or a JSON body. Caches of anonymous pages keep these.
+type SharedPage struct {
+	Status      int
+	ContentType string
+	parts       [][]byte // the body, split where the CSRF token goes
+	size        int
+}
+
+// Size is the bytes the page holds.
+func (p *SharedPage) Size() int { return p.size }
+
+// csrfMarker stands for the CSRF token in shared pages: random per process and never
+// sent out, so no content can contain it by design or by chance.
+var csrfMarker = func() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return "csrf-" + hex.EncodeToString(b)
+}()
+
+// Shareable reports whether the page of this request may be shared with other
+// visitors: nobody is logged in and no flash message waits to be shown.
+func Shareable(c *fiber.Ctx) bool {
+	return CurrentUser(c) == nil && c.Cookies(flashCookie) == ""
+}
+
+// RenderShared renders a page as RenderContent would for this visitor, but keeps it
+// (with its CSRF token left out) instead of sending it; send it with SendShared.
+// Only for requests that are Shareable.
+func (s *Server) RenderShared(c *fiber.Ctx, status int, v *View, body Content) *SharedPage {
+	s.prepare(c, status, v)
+	v.CSRF = csrfMarker
+	return share(status, v, body)
+}
+
+// RenderViewShared is RenderShared for an html/template page (as RenderView).
+func (s *Server) RenderViewShared(c *fiber.Ctx, status int, page string, v *View) (*SharedPage, error) {
+	t, ok := s.pages.pages[page]
+	if !ok {
+		return nil, fmt.Errorf("web: no page template %q", page)
+	}
+	s.prepare(c, status, v)
+	v.CSRF = csrfMarker
+	bb := qt.AcquireByteBuffer()
+	defer qt.ReleaseByteBuffer(bb)
+	if err := t.ExecuteTemplate(bb, "content", v); err != nil {
+		return nil, fmt.Errorf("render %s: %w", page, err)
+	}
+	return share(status, v, htmlContent(bb.B)), nil
+}
+
+func share(status int, v *View, body Content) *SharedPage {
+	bb := qt.AcquireByteBuffer()
+	defer qt.ReleaseByteBuffer(bb)
+	writelayout(bb, v, body)
+	p := &SharedPage{Status: status, ContentType: fiber.MIMETextHTMLCharsetUTF8, size: len(bb.B)}
+	for _, part := range bytes.Split(bb.B, []byte(csrfMarker)) {
+		p.parts = append(p.parts, append([]byte(nil), part...))
+	}
+	return p
+}
+
+// JSONShared keeps a JSON body as a SharedPage.
+func JSONShared(status int, body []byte) *SharedPage {
+	return &SharedPage{Status: status, ContentType: fiber.MIMEApplicationJSON, parts: [][]byte{body}, size: len(body)}
+}
+
+// SendShared sends p, with the requester's CSRF token where the page had the marker.
+func (s *Server) SendShared(c *fiber.Ctx, p *SharedPage) error {
+	c.Status(p.Status)
+	c.Set(fiber.HeaderContentType, p.ContentType)
+	if len(p.parts) == 1 {
+		return c.Send(p.parts[0]) // kept without a copy: a SharedPage never changes
+	}
+	token, _ := c.Locals(csrfLocal).(string)
+	token = html.EscapeString(token)
+	r := c.Response()
+	r.ResetBody()
+	for i, part := range p.parts {
+		if i > 0 {
+			r.AppendBodyString(token)
+		}
+		r.AppendBody(part)
+	}
+	return nil
 }

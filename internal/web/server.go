@@ -69,10 +69,13 @@ func New(opt Options) (*Server, error) {
 	s := &Server{Registry: opt.Registry, opt: opt, pages: pages, metrics: newHTTPMetrics(opt.Registry)}
 	s.App = fiber.New(fiber.Config{
 		// fasthttp reuses the buffers behind strings from *fiber.Ctx; copies are safer.
-		Immutable:               true,
-		ErrorHandler:            s.handleError,
-		DisableStartupMessage:   true,
-		BodyLimit:               2 << 20,
+		Immutable:             true,
+		ErrorHandler:          s.handleError,
+		DisableStartupMessage: true,
+		BodyLimit:             2 << 20,
+		// A page (12–25 KB for threads and lists) goes out in one write with its
+		// headers; at the default 4 KB the headers were flushed first, then the body.
+		WriteBufferSize:         32 << 10,
 		ReadTimeout:             30 * time.Second,
 		WriteTimeout:            60 * time.Second,
 		IdleTimeout:             90 * time.Second,
