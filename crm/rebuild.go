@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -19,13 +20,18 @@ type Incremental struct {
 	EngagementAt  *time.Time
 	Purchases     int
 	PurchaseTotal float64
+	KindPoints    json.RawMessage // {kind: engagement points decayed to LastEventAt}
+	KindCounts    json.RawMessage // {kind: events}
+	NPS           *int            // the latest NPS answer
+	NPSAt         *time.Time      `gorm:"column:nps_at"`
 }
 
 // Incremental reads the incrementally kept fields of a member's profile.
 func (s *Service) Incremental(ctx context.Context, member int64) (Incremental, error) {
 	var inc Incremental
 	err := db.Conn(ctx, s.db).Raw(
-		`SELECT event_count, first_event_at, last_event_at, engagement, engagement_at, purchases, purchase_total
+		`SELECT event_count, first_event_at, last_event_at, engagement, engagement_at, purchases, purchase_total,
+		        kind_points, kind_counts, nps, nps_at
 		   FROM crm_profiles WHERE member_id = ?`, member).Scan(&inc).Error
 	return inc, err
 }
@@ -36,16 +42,20 @@ func (s *Service) Incremental(ctx context.Context, member int64) (Incremental, e
 func (s *Service) RebuildIncremental(ctx context.Context, member int64) (Incremental, error) {
 	var inc Incremental
 	err := db.Conn(ctx, s.db).Raw(
-		`WITH e AS (SELECT * FROM crm_events WHERE member_id = @m AND kind <> @stage),
-		      ref AS (SELECT max(occurred_at) AS at FROM e)
+		`WITH e AS MATERIALIZED (SELECT *, weight * power(0.5, extract(epoch FROM max(occurred_at) OVER () - occurred_at) / @h) AS points
+		                           FROM crm_events WHERE member_id = @m AND kind <> @stage),
+		      k AS (SELECT kind, sum(points) AS points, count(*) AS n FROM e GROUP BY kind),
+		      nps AS (SELECT round(value) AS nps, occurred_at AS nps_at FROM e WHERE kind = @nps ORDER BY occurred_at DESC, value DESC LIMIT 1)
 		 SELECT count(*) AS event_count, min(occurred_at) AS first_event_at, max(occurred_at) AS last_event_at,
-		        coalesce(sum(weight * power(0.5, extract(epoch FROM (SELECT at FROM ref) - occurred_at) / @h)), 0) AS engagement,
-		        (SELECT at FROM ref) AS engagement_at,
+		        coalesce(sum(points), 0) AS engagement, max(occurred_at) AS engagement_at,
 		        count(*) FILTER (WHERE kind = @purchase) AS purchases,
-		        coalesce(sum(value) FILTER (WHERE kind = @purchase), 0) AS purchase_total
+		        coalesce(sum(value) FILTER (WHERE kind = @purchase), 0) AS purchase_total,
+		        (SELECT coalesce(jsonb_object_agg(kind, points), '{}') FROM k) AS kind_points,
+		        (SELECT coalesce(jsonb_object_agg(kind, n), '{}') FROM k) AS kind_counts,
+		        (SELECT nps FROM nps) AS nps, (SELECT nps_at FROM nps) AS nps_at
 		   FROM e`,
 		map[string]any{"m": member, "stage": string(KindStageChanged), "purchase": string(KindPurchase),
-			"h": s.params.HalfLife.Seconds()}).Scan(&inc).Error
+			"nps": string(KindNPSAnswered), "h": s.params.HalfLife.Seconds()}).Scan(&inc).Error
 	return inc, err
 }
 

@@ -54,7 +54,6 @@ type refreshed struct {
 	InterestWeights json.RawMessage `json:"interest_weights"`
 	Factors         json.RawMessage `json:"factors"`
 	CSAT            *float64        `json:"csat"`
-	NPS             *int            `json:"nps"`
 	Stage           Stage           `json:"stage"`
 	StageSince      time.Time       `json:"stage_since"`
 	// stage change, when there is one
@@ -67,26 +66,19 @@ type refreshed struct {
 // interval 'n days' in UTC, which is the same instant.
 func days(t time.Time, n int) time.Time { return t.Add(-time.Duration(n) * 24 * time.Hour) }
 
-// derive computes a member's refreshed figures at now from the profile and the events
-// (all of the member's events, any order).
+// derive computes a member's refreshed figures at now from the profile (its all-time
+// figures: counters, first and last event, engagement points per kind, latest NPS) and
+// the events (at least those of the last 365 days, any order).
 func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed {
 	d90, d180, d365 := days(now, 90), days(now, 180), days(now, 365)
 	var e90, prev90, accepted int
-	type kindPoints struct {
-		points float64
-		n      int
-	}
-	kinds := map[Kind]*kindPoints{}
 	tagWeights := map[string]float64{}
 	type rating struct {
 		at    time.Time
 		value float64
 	}
 	latestRating := map[int64]rating{}
-	var npsAt time.Time
-	var nps *int
 	for _, e := range in.events {
-		dec := math.Pow(0.5, math.Max(0, now.Sub(e.OccurredAt).Seconds())/params.HalfLife.Seconds())
 		if e.Kind != KindStageChanged && !e.OccurredAt.After(now) {
 			switch {
 			case e.OccurredAt.After(d90):
@@ -98,16 +90,8 @@ func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed 
 				accepted++
 			}
 		}
-		if e.Weight > 0 {
-			k := kinds[e.Kind]
-			if k == nil {
-				k = &kindPoints{}
-				kinds[e.Kind] = k
-			}
-			k.points += e.Weight * dec
-			k.n++
-		}
 		if e.OccurredAt.After(d365) {
+			dec := math.Pow(0.5, math.Max(0, now.Sub(e.OccurredAt).Seconds())/params.HalfLife.Seconds())
 			if len(e.Tags) > 0 {
 				var tags []string
 				if json.Unmarshal(e.Tags, &tags) == nil {
@@ -125,15 +109,11 @@ func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed 
 				}
 			}
 		}
-		if e.Kind == KindNPSAnswered && (nps == nil || e.OccurredAt.After(npsAt)) {
-			v := int(math.Round(e.Value))
-			nps, npsAt = &v, e.OccurredAt
-		}
 	}
 	r := refreshed{MemberID: p.MemberID, Events90d: e90, EventsPrev90d: prev90, Monetary365d: in.monetary,
-		NPS: nps, Advocate: accepted >= params.AdvocateAnswers, Stage: p.Stage, StageSince: p.StageSince}
+		Advocate: accepted >= params.AdvocateAnswers, Stage: p.Stage, StageSince: p.StageSince}
 	// satisfaction (CSAT: share of answers rated helpful, last year, the latest rating
-	// of each answer) and the latest NPS answer are kept apart from loyalty
+	// of each answer; the latest NPS answer is kept by Append) is kept apart from loyalty
 	if len(latestRating) > 0 {
 		sum := 0.0
 		for _, x := range latestRating {
@@ -156,10 +136,16 @@ func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed 
 		r.changed, r.from, r.stageWhy = true, p.Stage, stageWhy
 		r.Stage, r.StageSince = stage, now
 	}
-	// engagement split by event kind, largest first
-	engFactors := make([]Factor, 0, len(kinds))
-	for k, x := range kinds {
-		engFactors = append(engFactors, Factor{Key: "crm.kind." + string(k), Points: x.points, Value: float64(x.n)})
+	// engagement split by event kind, largest first: the all-time points the profile
+	// keeps decayed to the last event, decayed on to now
+	points, counts := p.kindTotals()
+	f := 1.0
+	if p.LastEventAt != nil {
+		f = math.Pow(0.5, math.Max(0, now.Sub(*p.LastEventAt).Seconds())/params.HalfLife.Seconds())
+	}
+	engFactors := make([]Factor, 0, len(counts))
+	for k, n := range counts {
+		engFactors = append(engFactors, Factor{Key: "crm.kind." + k, Points: points[k] * f, Value: float64(n)})
 	}
 	sort.Slice(engFactors, func(i, j int) bool {
 		a, b := engFactors[i], engFactors[j]
@@ -191,36 +177,43 @@ func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed 
 	return r
 }
 
-// loadInputs reads, for the profiles' members, their events, last year's purchases
-// and the community signals, in one query each; with rebuild, events before the
-// profile's first_event_at too.
+// loadInputs reads, for the profiles' members, their events of the last 365 days (the
+// widest window derive looks at; the all-time figures are on the profile), last year's
+// purchases and the community signals, in one query each; with rebuild, every event.
 func (s *Service) loadInputs(ctx context.Context, conn *gorm.DB, ps []Profile, now time.Time, rebuild bool) (map[int64]*refreshInput, error) {
 	in := make(map[int64]*refreshInput, len(ps))
 	members := make([]int64, len(ps))
 	since := make([]string, len(ps))
+	from := days(now, 365)
+	if rebuild { // a rebuild trusts nothing of the profile
+		from = time.Time{}
+	}
 	for i, p := range ps {
 		in[p.MemberID] = &refreshInput{}
 		members[i] = p.MemberID
 		since[i] = "-infinity"
-		if p.FirstEventAt != nil && !rebuild { // a rebuild trusts nothing of the profile
+		if p.FirstEventAt != nil && !rebuild {
 			since[i] = p.FirstEventAt.Format(time.RFC3339Nano)
 		}
 	}
 	ids := pq.Int64Array(members)
 	const cols = `e.member_id, e.kind, e.subject_id, e.weight, CAST(e.value AS float8) AS value, e.occurred_at,
 	              e.detail->'tags' AS tags, e.detail->>'category' AS category`
+	// from is a constant of the statement, so the planner leaves out the partitions
+	// before it (13 monthly partitions read instead of all since the first member joined)
 	var q *gorm.DB
 	if lo, hi := slices.Min(members), slices.Max(members); hi-lo < 2*int64(len(members)) {
 		// a dense run of members (RefreshAll): one range scan of crm_events_member per
 		// partition; members in the range but not asked for are dropped below
-		q = conn.Raw(`SELECT `+cols+` FROM crm_events e WHERE e.member_id BETWEEN ? AND ? AND e.member_id = ANY(?)`, lo, hi, ids)
+		q = conn.Raw(`SELECT `+cols+` FROM crm_events e WHERE e.member_id BETWEEN ? AND ? AND e.member_id = ANY(?) AND e.occurred_at > ?`,
+			lo, hi, ids, from)
 	} else {
 		// members scattered (the queue): per member, only the partitions from its first
-		// event on (run-time partition pruning); every event of a profile is at or after
-		// its first_event_at but stage changes, which weigh nothing and carry no tags
+		// event on too (run-time partition pruning); every event of a profile is at or
+		// after its first_event_at but stage changes, which weigh nothing and carry no tags
 		q = conn.Raw(`SELECT `+cols+` FROM unnest(CAST(? AS bigint[]), CAST(? AS timestamptz[])) AS m(id, since)
-		               CROSS JOIN LATERAL (SELECT * FROM crm_events WHERE member_id = m.id AND occurred_at >= m.since) e`,
-			ids, pq.StringArray(since))
+		               CROSS JOIN LATERAL (SELECT * FROM crm_events WHERE member_id = m.id AND occurred_at >= m.since AND occurred_at > ?) e`,
+			ids, pq.StringArray(since), from)
 	}
 	rows, err := q.Rows()
 	if err != nil {
@@ -399,7 +392,7 @@ func (s *Service) writeRefreshed(ctx context.Context, ps []Profile, in map[int64
 		if rebuild {
 			inc := rebuildIncremental(p.MemberID, in[p.MemberID].events, s.params.HalfLife)
 			incs = append(incs, inc)
-			p.EventCount, p.FirstEventAt, p.LastEventAt = inc.EventCount, inc.FirstEventAt, inc.LastEventAt
+			inc.apply(&p)
 		}
 		out[i] = derive(p, *in[p.MemberID], now, s.params)
 		if r := out[i]; r.changed {
@@ -419,9 +412,11 @@ func (s *Service) writeRefreshed(ctx context.Context, ps []Profile, in map[int64
 		}
 		if err := conn.Exec(
 			`UPDATE crm_profiles p SET event_count = x.event_count, first_event_at = x.first_event_at, last_event_at = x.last_event_at,
-			        engagement = x.engagement, engagement_at = x.engagement_at, purchases = x.purchases, purchase_total = x.purchase_total
+			        engagement = x.engagement, engagement_at = x.engagement_at, purchases = x.purchases, purchase_total = x.purchase_total,
+			        kind_points = x.kind_points, kind_counts = x.kind_counts, nps = x.nps, nps_at = x.nps_at
 			   FROM jsonb_to_recordset(CAST(? AS jsonb)) AS x(member_id bigint, event_count integer, first_event_at timestamptz,
-			        last_event_at timestamptz, engagement double precision, engagement_at timestamptz, purchases integer, purchase_total numeric)
+			        last_event_at timestamptz, engagement double precision, engagement_at timestamptz, purchases integer, purchase_total numeric,
+			        kind_points jsonb, kind_counts jsonb, nps smallint, nps_at timestamptz)
 			  WHERE p.member_id = x.member_id`, string(batch)).Error; err != nil {
 			return err
 		}
@@ -433,11 +428,11 @@ func (s *Service) writeRefreshed(ctx context.Context, ps []Profile, in map[int64
 	return conn.Exec(
 		`UPDATE crm_profiles p SET events_90d = x.events_90d, events_prev_90d = x.events_prev_90d, monetary_365d = x.monetary_365d,
 		        churn_risk = x.churn_risk, clv = x.clv, advocate = x.advocate, interests = x.interests,
-		        interest_weights = x.interest_weights, factors = x.factors, csat = x.csat, nps = x.nps,
+		        interest_weights = x.interest_weights, factors = x.factors, csat = x.csat,
 		        stage = x.stage, stage_since = x.stage_since, refreshed_at = ?, updated_at = ?
 		   FROM jsonb_to_recordset(CAST(? AS jsonb)) AS x(member_id bigint, events_90d integer, events_prev_90d integer,
 		        monetary_365d numeric, churn_risk smallint, clv numeric, advocate boolean, interests text[],
-		        interest_weights jsonb, factors jsonb, csat double precision, nps smallint, stage text, stage_since timestamptz)
+		        interest_weights jsonb, factors jsonb, csat double precision, stage text, stage_since timestamptz)
 		  WHERE p.member_id = x.member_id AND NOT p.erased`, now, now, string(batch)).Error
 }
 
@@ -457,26 +452,31 @@ func (s *Service) RefreshMember(ctx context.Context, member int64) error {
 
 // rebuilt is a member's incremental fields recomputed from their events.
 type rebuilt struct {
-	MemberID      int64      `json:"member_id"`
-	EventCount    int        `json:"event_count"`
-	FirstEventAt  *time.Time `json:"first_event_at"`
-	LastEventAt   *time.Time `json:"last_event_at"`
-	Engagement    float64    `json:"engagement"`
-	EngagementAt  *time.Time `json:"engagement_at"`
-	Purchases     int        `json:"purchases"`
-	PurchaseTotal float64    `json:"purchase_total"`
+	MemberID      int64              `json:"member_id"`
+	EventCount    int                `json:"event_count"`
+	FirstEventAt  *time.Time         `json:"first_event_at"`
+	LastEventAt   *time.Time         `json:"last_event_at"`
+	Engagement    float64            `json:"engagement"`
+	EngagementAt  *time.Time         `json:"engagement_at"`
+	Purchases     int                `json:"purchases"`
+	PurchaseTotal float64            `json:"purchase_total"`
+	KindPoints    map[string]float64 `json:"kind_points"`
+	KindCounts    map[string]int     `json:"kind_counts"`
+	NPS           *int               `json:"nps"`
+	NPSAt         *time.Time         `json:"nps_at"`
 }
 
 // rebuildIncremental computes, from all of a member's events, the fields Append keeps
 // event by event (as RebuildIncremental does in SQL): stage changes are not activity,
-// and the engagement score is decayed to the last event.
+// and the engagement score and the points of each kind are decayed to the last event.
 func rebuildIncremental(member int64, events []refreshEvent, halfLife time.Duration) rebuilt {
-	r := rebuilt{MemberID: member}
+	r := rebuilt{MemberID: member, KindPoints: map[string]float64{}, KindCounts: map[string]int{}}
 	for _, e := range events {
 		if e.Kind == KindStageChanged {
 			continue
 		}
 		r.EventCount++
+		r.KindCounts[string(e.Kind)]++
 		if r.FirstEventAt == nil || e.OccurredAt.Before(*r.FirstEventAt) {
 			r.FirstEventAt = &e.OccurredAt
 		}
@@ -487,14 +487,28 @@ func rebuildIncremental(member int64, events []refreshEvent, halfLife time.Durat
 			r.Purchases++
 			r.PurchaseTotal += e.Value
 		}
+		if v := int(math.Round(e.Value)); e.Kind == KindNPSAnswered &&
+			(r.NPSAt == nil || e.OccurredAt.After(*r.NPSAt) || e.OccurredAt.Equal(*r.NPSAt) && v > *r.NPS) {
+			r.NPS, r.NPSAt = &v, &e.OccurredAt
+		}
 	}
 	if r.LastEventAt != nil {
 		for _, e := range events {
 			if e.Kind != KindStageChanged {
-				r.Engagement += e.Weight * decay(r.LastEventAt.Sub(e.OccurredAt), halfLife)
+				x := e.Weight * decay(r.LastEventAt.Sub(e.OccurredAt), halfLife)
+				r.Engagement += x
+				r.KindPoints[string(e.Kind)] += x
 			}
 		}
 		r.EngagementAt = r.LastEventAt
 	}
 	return r
+}
+
+// apply puts the rebuilt fields on the profile p (as derive reads them).
+func (r rebuilt) apply(p *Profile) {
+	p.EventCount, p.FirstEventAt, p.LastEventAt = r.EventCount, r.FirstEventAt, r.LastEventAt
+	p.KindPoints, _ = json.Marshal(r.KindPoints)
+	p.KindCounts, _ = json.Marshal(r.KindCounts)
+	p.NPS, p.NPSAt = r.NPS, r.NPSAt
 }
