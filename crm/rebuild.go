@@ -96,7 +96,7 @@ func (s *Service) RefreshAll(ctx context.Context, progress func(done, total int6
 // refreshAll runs RefreshAll (or RebuildAll). gentle is for the scheduled refresh,
 // which shares the machine with the workers refreshing profiles as events arrive: one
 // batch at a time, each followed by a pause as long as it took, so it takes at most
-// half of what it could. Afterwards the profiles are vacuumed: every row was rewritten,
+// half of what it could, and then by yieldToLive. Afterwards the profiles are vacuumed: every row was rewritten,
 // and segment counts are index-only scans that need the visibility map current (a
 // lower autovacuum threshold on crm_profiles was tried and dropped: under 500 events/s
 // it vacuumed the table and all its indexes every half minute and slowed the live
@@ -131,6 +131,7 @@ func (s *Service) refreshAll(ctx context.Context, progress func(done, total int6
 					case <-time.After(time.Since(t0)):
 					case <-ctx.Done():
 					}
+					s.yieldToLive(ctx)
 				}
 				mu.Lock()
 				done += int64(len(ids))
@@ -171,6 +172,31 @@ func (s *Service) refreshAll(ctx context.Context, progress func(done, total int6
 		return err
 	}
 	return s.db.WithContext(ctx).Exec(`VACUUM (ANALYZE) crm_profiles`).Error
+}
+
+// The scheduled refresh holds back while the live ones lag: while the oldest pending
+// crm.profile row has waited more than liveLag it waits, liveYieldMax at most per batch
+// (so it still finishes when the workers cannot keep up).
+const (
+	liveLag      = 250 * time.Millisecond
+	liveYieldMax = 5 * time.Second
+)
+
+// yieldToLive waits while the live refreshes lag behind their events (see liveLag).
+func (s *Service) yieldToLive(ctx context.Context) {
+	for deadline := time.Now().Add(liveYieldMax); time.Now().Before(deadline); {
+		var behind bool
+		if err := s.db.WithContext(ctx).Raw(`SELECT coalesce((SELECT created_at < now() - make_interval(secs => ?) FROM outbox
+		                                       WHERE topic = ? AND processed_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT 1), false)`,
+			liveLag.Seconds(), TopicProfile).Scan(&behind).Error; err != nil || !behind {
+			return
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // refreshBatch refreshes the members in one transaction; those another refresh or an

@@ -235,7 +235,7 @@ for step in $STEPS; do
 		for spec in $LOADS; do
 			IFS=: read -r w pick <<<"$spec"
 			name="load-$w-$pick"
-			label_of[$name]="$w workers of \`hearth bench-crm workers\`, members drawn $([ "$pick" = uniform ] && echo uniformly || echo "by their activity of the last 90 days")"
+			label_of[$name]="$w workers per lane of \`hearth bench-crm workers\`, members drawn $([ "$pick" = uniform ] && echo uniformly || echo "by their activity of the last 90 days")"
 			discard_backlog "$name"
 			start "workers-$name" "$data/workers-$name.log" env HEARTH_WORKERS="$w" "$bin" bench-crm workers
 			wpid=${pids[-1]}
@@ -247,7 +247,7 @@ for step in $STEPS; do
 	load-worker)
 		IFS=: read -r w pick <<<"${LOADS%% *}"
 		name=load-worker
-		label_of[$name]="$w workers of the real \`hearth worker\` (its start-up RefreshAll running meanwhile), members drawn by their activity of the last 90 days"
+		label_of[$name]="$w workers per lane of the real \`hearth worker\` (its start-up RefreshAll running meanwhile), members drawn by their activity of the last 90 days"
 		discard_backlog "$name"
 		start hearth-worker "$data/hearth-worker.log" env HEARTH_WORKERS="$w" "$bin" worker
 		wpid=${pids[-1]}

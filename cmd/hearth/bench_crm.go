@@ -18,14 +18,13 @@ import (
 	"github.com/hearth-community/hearth/crm"
 	"github.com/hearth-community/hearth/internal/app"
 	"github.com/hearth-community/hearth/internal/db"
-	"github.com/hearth-community/hearth/internal/outbox"
 	"github.com/hearth-community/hearth/internal/scale"
 )
 
 const benchCRMUsage = `hearth bench-crm: the CRM benchmark's steps (scripts/bench-crm.sh runs them in order)
 
   generate [--scale N]     N × (1,000,000 members with profiles, 20,000,000 events) into a fresh database
-  workers                  outbox workers only ($HEARTH_WORKERS of them), without the scheduled refresh
+  workers                  outbox workers only ($HEARTH_WORKERS per lane, as hearth worker), without the scheduled refresh
   load [--rate R] [--duration D] [--senders S] [--poll P] [--drain D] [--check N] [--pick activity|uniform]
                            append events through crm.Append at R/s; measure commit → refreshed profile
   segment [--tag T] [--runs N]
@@ -110,8 +109,8 @@ func benchCRMGenerate(ctx context.Context, e *env, n float64, stdout io.Writer) 
 	return nil
 }
 
-// benchCRMWorkers runs what `hearth worker` runs for the outbox (the same handlers,
-// $HEARTH_WORKERS workers) but not its scheduled refresh, which starts with a full
+// benchCRMWorkers runs what `hearth worker` runs for the outbox (the same handlers in
+// the same lanes, $HEARTH_WORKERS workers per lane) but not its scheduled refresh, which starts with a full
 // RefreshAll: the latency measured is the steady state between scheduled refreshes.
 func benchCRMWorkers(ctx context.Context, e *env, stdout io.Writer) error {
 	if err := e.requireMigrated(ctx); err != nil {
@@ -121,14 +120,12 @@ func benchCRMWorkers(ctx context.Context, e *env, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hs := handlers(e, a)
 	n := max(e.cfg.Workers, 1)
 	var wg sync.WaitGroup
-	for range n {
-		w := outbox.NewWorker(e.db, e.dbURL, hs, outbox.Options{Logger: e.log})
+	for _, w := range outboxWorkers(e, handlers(e, a), a.SearchIndexer.HandleBatch, n, nil) {
 		wg.Go(func() { _ = w.Run(ctx) })
 	}
-	fmt.Fprintf(stdout, "bench-crm workers: %d outbox workers, no scheduled refresh\n", n)
+	fmt.Fprintf(stdout, "bench-crm workers: %d outbox workers per lane, no scheduled refresh\n", n)
 	wg.Wait()
 	return nil
 }
