@@ -108,7 +108,18 @@ start() { # start NAME LOG CMD...
 	names+=("$name")
 }
 
-if stale=$(pgrep -af -- "$PWD/$data/|--dir $data/services"); then
+# processes using this data folder: named by its path, or by a relative path from a
+# working directory where it is the same folder (other worktrees have their own copies)
+stale=""
+real_data=$(realpath -m "$data")
+for p in $(pgrep -f -- "$PWD/$data/|--dir $data/services" || true); do
+	cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
+	args=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
+	if [[ $args == *"$PWD/$data/"* ]] || [ "$(realpath -m "$cwd/$data")" = "$real_data" ]; then
+		stale+="$p $args"$'\n'
+	fi
+done
+if [ -n "$stale" ]; then
 	die "processes of an earlier run still use $data; stop them first:
 $stale"
 fi
