@@ -177,19 +177,21 @@ func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed 
 	return r
 }
 
-// loadInputs reads, for the profiles' members, their events of the last 365 days (the
-// widest window derive looks at; the all-time figures are on the profile), last year's
-// purchases and the community signals, in one query each; with rebuild, every event.
-func (s *Service) loadInputs(ctx context.Context, conn *gorm.DB, ps []Profile, now time.Time, rebuild bool) (map[int64]*refreshInput, error) {
-	in := make(map[int64]*refreshInput, len(ps))
-	members := make([]int64, len(ps))
-	since := make([]string, len(ps))
+// eventsQuery is the statement (and its arguments) reading the events a refresh of
+// the profiles ps at now needs: those of the last 365 days (every one for a rebuild,
+// which trusts nothing of the profile). The window's start is a constant of the
+// statement, so the planner leaves out the partitions before it (13 monthly partitions
+// read instead of every one since the first member joined).
+func eventsQuery(ps []Profile, now time.Time, rebuild bool) (string, []any) {
+	const cols = `e.member_id, e.kind, e.subject_id, e.weight, CAST(e.value AS float8) AS value, e.occurred_at,
+	              e.detail->'tags' AS tags, e.detail->>'category' AS category`
 	from := days(now, 365)
-	if rebuild { // a rebuild trusts nothing of the profile
+	if rebuild {
 		from = time.Time{}
 	}
+	members := make([]int64, len(ps))
+	since := make([]string, len(ps))
 	for i, p := range ps {
-		in[p.MemberID] = &refreshInput{}
 		members[i] = p.MemberID
 		since[i] = "-infinity"
 		if p.FirstEventAt != nil && !rebuild {
@@ -197,25 +199,33 @@ func (s *Service) loadInputs(ctx context.Context, conn *gorm.DB, ps []Profile, n
 		}
 	}
 	ids := pq.Int64Array(members)
-	const cols = `e.member_id, e.kind, e.subject_id, e.weight, CAST(e.value AS float8) AS value, e.occurred_at,
-	              e.detail->'tags' AS tags, e.detail->>'category' AS category`
-	// from is a constant of the statement, so the planner leaves out the partitions
-	// before it (13 monthly partitions read instead of all since the first member joined)
-	var q *gorm.DB
 	if lo, hi := slices.Min(members), slices.Max(members); hi-lo < 2*int64(len(members)) {
 		// a dense run of members (RefreshAll): one range scan of crm_events_member per
-		// partition; members in the range but not asked for are dropped below
-		q = conn.Raw(`SELECT `+cols+` FROM crm_events e WHERE e.member_id BETWEEN ? AND ? AND e.member_id = ANY(?) AND e.occurred_at > ?`,
-			lo, hi, ids, from)
-	} else {
-		// members scattered (the queue): per member, only the partitions from its first
-		// event on too (run-time partition pruning); every event of a profile is at or
-		// after its first_event_at but stage changes, which weigh nothing and carry no tags
-		q = conn.Raw(`SELECT `+cols+` FROM unnest(CAST(? AS bigint[]), CAST(? AS timestamptz[])) AS m(id, since)
-		               CROSS JOIN LATERAL (SELECT * FROM crm_events WHERE member_id = m.id AND occurred_at >= m.since AND occurred_at > ?) e`,
-			ids, pq.StringArray(since), from)
+		// partition; members in the range but not asked for are dropped by the caller
+		return `SELECT ` + cols + ` FROM crm_events e WHERE e.member_id BETWEEN ? AND ? AND e.member_id = ANY(?) AND e.occurred_at > ?`,
+			[]any{lo, hi, ids, from}
 	}
-	rows, err := q.Rows()
+	// members scattered (the queue): per member, only the partitions from its first
+	// event on too (run-time partition pruning); every event of a profile is at or
+	// after its first_event_at but stage changes, which weigh nothing and carry no tags
+	return `SELECT ` + cols + ` FROM unnest(CAST(? AS bigint[]), CAST(? AS timestamptz[])) AS m(id, since)
+	         CROSS JOIN LATERAL (SELECT * FROM crm_events WHERE member_id = m.id AND occurred_at >= m.since AND occurred_at > ?) e`,
+		[]any{ids, pq.StringArray(since), from}
+}
+
+// loadInputs reads, for the profiles' members, their events of the last 365 days (the
+// widest window derive looks at; the all-time figures are on the profile), last year's
+// purchases and the community signals, in one query each; with rebuild, every event.
+func (s *Service) loadInputs(ctx context.Context, conn *gorm.DB, ps []Profile, now time.Time, rebuild bool) (map[int64]*refreshInput, error) {
+	in := make(map[int64]*refreshInput, len(ps))
+	members := make([]int64, len(ps))
+	for i, p := range ps {
+		in[p.MemberID] = &refreshInput{}
+		members[i] = p.MemberID
+	}
+	ids := pq.Int64Array(members)
+	q, args := eventsQuery(ps, now, rebuild)
+	rows, err := conn.Raw(q, args...).Rows()
 	if err != nil {
 		return nil, err
 	}
