@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +25,8 @@ import (
 const benchCRMUsage = `hearth bench-crm: the CRM benchmark's steps (scripts/bench-crm.sh runs them in order)
 
   generate [--scale N]     N × (1,000,000 members with profiles, 20,000,000 events) into a fresh database
-  workers                  outbox workers only ($HEARTH_WORKERS per lane, as hearth worker), without the scheduled refresh
+  workers [--cpuprofile F] outbox workers only ($HEARTH_WORKERS per lane, as hearth worker), without the scheduled
+                           refresh; F: their CPU profile (go tool pprof), written when they stop
   load [--rate R] [--duration D] [--senders S] [--poll P] [--drain D] [--check N] [--pick activity|uniform]
                            append events through crm.Append at R/s; measure commit → refreshed profile
   segment [--tag T] [--runs N]
@@ -55,8 +57,9 @@ func runBenchCRM(ctx context.Context, args []string, getenv func(string) string,
 	runs := fs.Int("runs", 30, "timed runs per segment rule")
 	sample := fs.Int("sample", 2000, "members to rebuild")
 	pick := fs.String("pick", "activity", "who acts: activity (in proportion to their events of the last 90 days) or uniform")
+	cpuProfile := fs.String("cpuprofile", "", "workers: write their CPU profile to this file")
 	mine, rest := splitFlags(args, "scale", "rate", "duration", "senders", "poll", "drain", "check", "tag", "runs", "sample",
-		"pick")
+		"pick", "cpuprofile")
 	if err := fs.Parse(mine); err != nil {
 		return err
 	}
@@ -69,7 +72,7 @@ func runBenchCRM(ctx context.Context, args []string, getenv func(string) string,
 	case "generate":
 		return benchCRMGenerate(ctx, e, *n, stdout)
 	case "workers":
-		return benchCRMWorkers(ctx, e, stdout)
+		return benchCRMWorkers(ctx, e, *cpuProfile, stdout)
 	case "load":
 		if *pick != "activity" && *pick != "uniform" {
 			return fmt.Errorf("--pick: %q is not activity or uniform", *pick)
@@ -112,9 +115,20 @@ func benchCRMGenerate(ctx context.Context, e *env, n float64, stdout io.Writer) 
 // benchCRMWorkers runs what `hearth worker` runs for the outbox (the same handlers in
 // the same lanes, $HEARTH_WORKERS workers per lane) but not its scheduled refresh, which starts with a full
 // RefreshAll: the latency measured is the steady state between scheduled refreshes.
-func benchCRMWorkers(ctx context.Context, e *env, stdout io.Writer) error {
+func benchCRMWorkers(ctx context.Context, e *env, cpuProfile string, stdout io.Writer) error {
 	if err := e.requireMigrated(ctx); err != nil {
 		return err
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	a, err := app.Build(app.Deps{Config: e.cfg, DB: e.db, Search: e.search, Logger: e.log})
 	if err != nil {
