@@ -1,4 +1,7 @@
 package crm
 
-// EventsQuery is eventsQuery, for the plan test of package crm_test.
-var EventsQuery = eventsQuery
+// For the plan test of package crm_test.
+var (
+	WindowQuery = windowQuery
+	BatchEvents = batchEvents
+)

@@ -17,28 +17,33 @@ import (
 )
 
 // A refresh recomputes members' windowed figures, lifecycle stage, churn risk with its
-// factors, CLV, advocate flag, satisfaction and interests. It reads each member's
-// events once (one query for a whole batch of members), computes every figure in Go
-// (derive) and writes the batch back in one statement, so refreshing one member or a
-// thousand costs about the same number of statements.
+// factors, CLV, advocate flag, satisfaction and interests. The all-time figures it
+// needs are on the profile (kept by Append); the windowed ones (events of the last 90
+// days and the 90 before, accepted answers, CSAT and interests of the last year) are
+// aggregated by PostgreSQL over the last year's events for a whole batch of members in
+// one query, the rest is computed in Go (derive), and the batch is written back in
+// one statement, so refreshing one member or a thousand costs about the same number of
+// statements.
 
-// refreshEvent is one event as a refresh reads it.
+// refreshEvent is one event as a rebuild reads it.
 type refreshEvent struct {
 	MemberID   int64
 	Kind       Kind
-	SubjectID  int64
 	Weight     float64
 	Value      float64
 	OccurredAt time.Time
-	Tags       []byte  // detail->'tags': a JSON array, or NULL
-	Category   *string // detail->>'category'
 }
 
 // refreshInput is what derive needs about one member besides the profile.
 type refreshInput struct {
-	events   []refreshEvent
-	monetary float64  // purchases of the last 365 days
-	signals  []Factor // community signals that fired
+	events90d     int                // events of the last 90 days (stage changes are not activity)
+	eventsPrev90d int                // … of the 90 days before
+	accepted      int                // accepted answers of the last 365 days
+	csat          *float64           // share of answers rated helpful, last 365 days
+	tags          map[string]float64 // tags and categories of the last 365 days' events, decayed to now
+	monetary      float64            // purchases of the last 365 days
+	signals       []Factor           // community signals that fired
+	events        []refreshEvent     // a rebuild's: every event
 }
 
 // refreshed is the outcome of derive: the profile's refreshed columns.
@@ -68,60 +73,11 @@ func days(t time.Time, n int) time.Time { return t.Add(-time.Duration(n) * 24 * 
 
 // derive computes a member's refreshed figures at now from the profile (its all-time
 // figures: counters, first and last event, engagement points per kind, latest NPS) and
-// the events (at least those of the last 365 days, any order).
+// the windowed figures of its last year's events.
 func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed {
-	d90, d180, d365 := days(now, 90), days(now, 180), days(now, 365)
-	var e90, prev90, accepted int
-	tagWeights := map[string]float64{}
-	type rating struct {
-		at    time.Time
-		value float64
-	}
-	latestRating := map[int64]rating{}
-	for _, e := range in.events {
-		if e.Kind != KindStageChanged && !e.OccurredAt.After(now) {
-			switch {
-			case e.OccurredAt.After(d90):
-				e90++
-			case e.OccurredAt.After(d180):
-				prev90++
-			}
-			if e.Kind == KindAnswerAccepted && e.OccurredAt.After(d365) {
-				accepted++
-			}
-		}
-		if e.OccurredAt.After(d365) {
-			dec := math.Pow(0.5, math.Max(0, now.Sub(e.OccurredAt).Seconds())/params.HalfLife.Seconds())
-			if len(e.Tags) > 0 {
-				var tags []string
-				if json.Unmarshal(e.Tags, &tags) == nil {
-					for _, t := range tags {
-						tagWeights[t] += e.Weight * dec
-					}
-				}
-			}
-			if e.Category != nil {
-				tagWeights["category:"+*e.Category] += e.Weight * dec
-			}
-			if e.Kind == KindAnswerRated {
-				if r, ok := latestRating[e.SubjectID]; !ok || e.OccurredAt.After(r.at) {
-					latestRating[e.SubjectID] = rating{e.OccurredAt, e.Value}
-				}
-			}
-		}
-	}
+	e90, prev90 := in.events90d, in.eventsPrev90d
 	r := refreshed{MemberID: p.MemberID, Events90d: e90, EventsPrev90d: prev90, Monetary365d: in.monetary,
-		Advocate: accepted >= params.AdvocateAnswers, Stage: p.Stage, StageSince: p.StageSince}
-	// satisfaction (CSAT: share of answers rated helpful, last year, the latest rating
-	// of each answer; the latest NPS answer is kept by Append) is kept apart from loyalty
-	if len(latestRating) > 0 {
-		sum := 0.0
-		for _, x := range latestRating {
-			sum += x.value
-		}
-		csat := 100 * sum / float64(len(latestRating))
-		r.CSAT = &csat
-	}
+		Advocate: in.accepted >= params.AdvocateAnswers, Stage: p.Stage, StageSince: p.StageSince, CSAT: in.csat}
 	act := Activity{Now: now, EventCount: p.EventCount, Events90d: e90, EventsPrev90: prev90}
 	if p.FirstEventAt != nil {
 		act.FirstEventAt = *p.FirstEventAt
@@ -156,6 +112,7 @@ func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed 
 	}
 	// interests: the tags and categories of the last year's events, decayed like
 	// engagement; the top five
+	tagWeights := in.tags
 	tags := make([]string, 0, len(tagWeights))
 	for t := range tagWeights {
 		tags = append(tags, t)
@@ -177,18 +134,13 @@ func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed 
 	return r
 }
 
-// eventsQuery is the statement (and its arguments) reading the events a refresh of
-// the profiles ps at now needs: those of the last 365 days (every one for a rebuild,
-// which trusts nothing of the profile). The window's start is a constant of the
-// statement, so the planner leaves out the partitions before it (13 monthly partitions
-// read instead of every one since the first member joined).
-func eventsQuery(ps []Profile, now time.Time, rebuild bool) (string, []any) {
-	const cols = `e.member_id, e.kind, e.subject_id, e.weight, CAST(e.value AS float8) AS value, e.occurred_at,
-	              e.detail->'tags' AS tags, e.detail->>'category' AS category`
-	from := days(now, 365)
-	if rebuild {
-		from = time.Time{}
-	}
+// batchEvents is a query (and its arguments) of the events of the profiles ps at or
+// after from, for a refresh (trusting the profile's first_event_at) or a rebuild (not).
+// from is a constant of the statement, so the planner leaves out the partitions before
+// it: a refresh reads the 13 monthly partitions of the last year instead of every one
+// since the first member joined.
+func batchEvents(ps []Profile, from time.Time, rebuild bool) (string, []any) {
+	const cols = `e.member_id, e.kind, e.subject_id, e.weight, e.value, e.occurred_at, e.detail`
 	members := make([]int64, len(ps))
 	since := make([]string, len(ps))
 	for i, p := range ps {
@@ -201,7 +153,7 @@ func eventsQuery(ps []Profile, now time.Time, rebuild bool) (string, []any) {
 	ids := pq.Int64Array(members)
 	if lo, hi := slices.Min(members), slices.Max(members); hi-lo < 2*int64(len(members)) {
 		// a dense run of members (RefreshAll): one range scan of crm_events_member per
-		// partition; members in the range but not asked for are dropped by the caller
+		// partition, restricted to the members asked for
 		return `SELECT ` + cols + ` FROM crm_events e WHERE e.member_id BETWEEN ? AND ? AND e.member_id = ANY(?) AND e.occurred_at > ?`,
 			[]any{lo, hi, ids, from}
 	}
@@ -213,9 +165,39 @@ func eventsQuery(ps []Profile, now time.Time, rebuild bool) (string, []any) {
 		[]any{ids, pq.StringArray(since), from}
 }
 
-// loadInputs reads, for the profiles' members, their events of the last 365 days (the
-// widest window derive looks at; the all-time figures are on the profile), last year's
-// purchases and the community signals, in one query each; with rebuild, every event.
+// windowQuery is the statement (and its arguments) aggregating, per member of ps, the
+// windowed figures of a refresh at now from the last 365 days of events: events of
+// the last 90 days and of the 90 before (stage changes are not activity), accepted
+// answers, CSAT (the latest rating of each rated answer) and the tags and categories
+// with their weights decayed to now. One row per member with events in the year.
+func windowQuery(ps []Profile, now time.Time, params Params, rebuild bool) (string, []any) {
+	events, args := batchEvents(ps, days(now, 365), rebuild)
+	return `WITH e AS MATERIALIZED (` + events + `),
+	     a AS (SELECT member_id,
+	                  count(*) FILTER (WHERE kind <> ? AND occurred_at > ? AND occurred_at <= ?) AS events90d,
+	                  count(*) FILTER (WHERE kind <> ? AND occurred_at > ? AND occurred_at <= ?) AS events_prev90d,
+	                  count(*) FILTER (WHERE kind = ? AND occurred_at <= ?) AS accepted
+	             FROM e GROUP BY member_id),
+	     sat AS (SELECT member_id, 100 * avg(value) AS csat
+	               FROM (SELECT DISTINCT ON (member_id, subject_id) member_id, CAST(value AS float8) AS value FROM e
+	                      WHERE kind = ? ORDER BY member_id, subject_id, occurred_at DESC) l
+	              GROUP BY member_id),
+	     tags AS (SELECT member_id, jsonb_object_agg(tag, w) AS tags
+	                FROM (SELECT e.member_id, t.tag,
+	                             sum(e.weight * power(0.5, greatest(0, extract(epoch FROM CAST(? AS timestamptz) - e.occurred_at)) / ?)) AS w
+	                        FROM e, LATERAL (SELECT jsonb_array_elements_text(coalesce(e.detail->'tags', '[]'))
+	                                         UNION ALL SELECT 'category:' || (e.detail->>'category') WHERE e.detail->>'category' IS NOT NULL) t(tag)
+	                       GROUP BY e.member_id, t.tag) x
+	               GROUP BY member_id)
+	SELECT a.member_id, a.events90d, a.events_prev90d, a.accepted, sat.csat, tags.tags
+	  FROM a LEFT JOIN sat USING (member_id) LEFT JOIN tags USING (member_id)`,
+		append(args, string(KindStageChanged), days(now, 90), now, string(KindStageChanged), days(now, 180), days(now, 90),
+			string(KindAnswerAccepted), now, string(KindAnswerRated), now, params.HalfLife.Seconds())
+}
+
+// loadInputs reads, for the profiles' members, the windowed figures of their last
+// year's events (windowQuery), last year's purchases and the community signals, in
+// one query each; with rebuild, every event too (for rebuildIncremental).
 func (s *Service) loadInputs(ctx context.Context, conn *gorm.DB, ps []Profile, now time.Time, rebuild bool) (map[int64]*refreshInput, error) {
 	in := make(map[int64]*refreshInput, len(ps))
 	members := make([]int64, len(ps))
@@ -224,25 +206,51 @@ func (s *Service) loadInputs(ctx context.Context, conn *gorm.DB, ps []Profile, n
 		members[i] = p.MemberID
 	}
 	ids := pq.Int64Array(members)
-	q, args := eventsQuery(ps, now, rebuild)
-	rows, err := conn.Raw(q, args...).Rows()
-	if err != nil {
+	q, args := windowQuery(ps, now, s.params, rebuild)
+	var windows []struct {
+		MemberID      int64
+		Events90d     int `gorm:"column:events90d"`
+		EventsPrev90d int `gorm:"column:events_prev90d"`
+		Accepted      int
+		CSAT          *float64 `gorm:"column:csat"`
+		Tags          []byte
+	}
+	if err := conn.Raw(q, args...).Scan(&windows).Error; err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var e refreshEvent
-		var kind string
-		if err := rows.Scan(&e.MemberID, &kind, &e.SubjectID, &e.Weight, &e.Value, &e.OccurredAt, &e.Tags, &e.Category); err != nil {
+	for _, w := range windows {
+		x := in[w.MemberID]
+		if x == nil {
+			continue
+		}
+		x.events90d, x.eventsPrev90d, x.accepted, x.csat = w.Events90d, w.EventsPrev90d, w.Accepted, w.CSAT
+		if len(w.Tags) > 0 {
+			if err := json.Unmarshal(w.Tags, &x.tags); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if rebuild {
+		q, args := batchEvents(ps, time.Time{}, true)
+		rows, err := conn.Raw(`SELECT e.member_id, e.kind, e.weight, CAST(e.value AS float8), e.occurred_at FROM (`+q+`) e`, args...).Rows()
+		if err != nil {
 			return nil, err
 		}
-		e.Kind = Kind(kind)
-		if x := in[e.MemberID]; x != nil {
-			x.events = append(x.events, e)
+		defer rows.Close()
+		for rows.Next() {
+			var e refreshEvent
+			var kind string
+			if err := rows.Scan(&e.MemberID, &kind, &e.Weight, &e.Value, &e.OccurredAt); err != nil {
+				return nil, err
+			}
+			e.Kind = Kind(kind)
+			if x := in[e.MemberID]; x != nil {
+				x.events = append(x.events, e)
+			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	var money []struct {
 		MemberID int64

@@ -9,7 +9,7 @@ import (
 	"github.com/hearth-community/hearth/internal/testenv"
 )
 
-// TestRefreshReadsTheLastYear: the events read for a refresh, of scattered members
+// TestRefreshReadsTheLastYear: the events a refresh aggregates, of scattered members
 // (the queue) and of a dense run (RefreshAll), come from the monthly partitions of the
 // last 365 days only; a rebuild reads them all.
 func TestRefreshReadsTheLastYear(t *testing.T) {
@@ -32,7 +32,10 @@ func TestRefreshReadsTheLastYear(t *testing.T) {
 		for i, m := range tc.members {
 			ps[i] = crm.Profile{MemberID: m, FirstEventAt: &first}
 		}
-		q, args := crm.EventsQuery(ps, now, tc.rebuild)
+		q, args := crm.WindowQuery(ps, now, crm.DefaultParams, false)
+		if tc.rebuild {
+			q, args = crm.BatchEvents(ps, time.Time{}, true)
+		}
 		var lines []string
 		if err := g.Raw("EXPLAIN "+q, args...).Scan(&lines).Error; err != nil {
 			t.Fatal(err)
