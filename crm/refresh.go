@@ -184,7 +184,7 @@ func windowQuery(ps []Profile, now time.Time, params Params, rebuild bool) (stri
 	              GROUP BY member_id),
 	     tags AS (SELECT member_id, jsonb_object_agg(tag, w) AS tags
 	                FROM (SELECT e.member_id, t.tag,
-	                             sum(e.weight * power(0.5, greatest(0, extract(epoch FROM CAST(? AS timestamptz) - e.occurred_at)) / ?)) AS w
+	                             sum(e.weight * power(0.5, greatest(0, date_part('epoch', CAST(? AS timestamptz) - e.occurred_at)) / ?)) AS w
 	                        FROM e, LATERAL (SELECT jsonb_array_elements_text(coalesce(e.detail->'tags', '[]'))
 	                                         UNION ALL SELECT 'category:' || (e.detail->>'category') WHERE e.detail->>'category' IS NOT NULL) t(tag)
 	                       GROUP BY e.member_id, t.tag) x

@@ -47,10 +47,10 @@ func bumpProfile(conn *gorm.DB, e Event, w float64, halfLife time.Duration) erro
 		   kind_points = (SELECT jsonb_object_agg(x.k, x.v) FROM (
 		       SELECT k, sum(v) AS v FROM (
 		           SELECT key AS k, CAST(value AS float8)
-		                  * coalesce(power(0.5, greatest(0, extract(epoch FROM EXCLUDED.last_event_at - p.last_event_at)) / @h), 1) AS v
+		                  * coalesce(power(0.5, greatest(0, date_part('epoch', EXCLUDED.last_event_at - p.last_event_at)) / @h), 1) AS v
 		             FROM jsonb_each_text(p.kind_points)
 		           UNION ALL
-		           SELECT CAST(@k AS text), @w * coalesce(power(0.5, greatest(0, extract(epoch FROM p.last_event_at - EXCLUDED.last_event_at)) / @h), 1)
+		           SELECT CAST(@k AS text), @w * coalesce(power(0.5, greatest(0, date_part('epoch', p.last_event_at - EXCLUDED.last_event_at)) / @h), 1)
 		       ) y GROUP BY k) x),
 		   kind_counts = jsonb_set(p.kind_counts, ARRAY[CAST(@k AS text)], to_jsonb(coalesce(CAST(p.kind_counts->>CAST(@k AS text) AS integer), 0) + 1)),
 		   nps = CASE WHEN EXCLUDED.nps_at > p.nps_at OR (EXCLUDED.nps_at = p.nps_at AND EXCLUDED.nps > p.nps)
