@@ -43,6 +43,11 @@ type Profile struct {
 	Attributes      json.RawMessage `json:"attributes"`
 	Erased          bool            `json:"-"`
 	RefreshedAt     *time.Time      `json:"refreshed_at"`
+	// all-time figures kept by Append (bumpProfile) for the refresh: engagement points
+	// of each kind decayed to LastEventAt, events of each kind, the latest NPS answer's time
+	KindPoints json.RawMessage `json:"-"`
+	KindCounts json.RawMessage `json:"-"`
+	NPSAt      *time.Time      `json:"-" gorm:"column:nps_at"`
 	// EngagementNow is the decayed engagement score at read time.
 	EngagementNow float64 `json:"engagement_score" gorm:"-"`
 }
@@ -56,6 +61,18 @@ type Explanation struct {
 	Churn      []Factor `json:"churn"`
 	CLV        []Factor `json:"clv"`
 	Stage      string   `json:"stage"`
+}
+
+// kindTotals reads the all-time engagement points (decayed to LastEventAt) and event
+// counts of each kind kept on the profile.
+func (p *Profile) kindTotals() (points map[string]float64, counts map[string]int) {
+	if len(p.KindPoints) > 0 {
+		_ = json.Unmarshal(p.KindPoints, &points)
+	}
+	if len(p.KindCounts) > 0 {
+		_ = json.Unmarshal(p.KindCounts, &counts)
+	}
+	return points, counts
 }
 
 // engagementAt decays the stored score to now.

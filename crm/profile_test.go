@@ -2,6 +2,7 @@ package crm_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -35,7 +36,7 @@ func appendAt(t *testing.T, g *gorm.DB, e crm.Event) {
 }
 
 var kinds = []crm.Kind{crm.KindThreadCreated, crm.KindReplyCreated, crm.KindAnswerAccepted, crm.KindReactionGiven,
-	crm.KindReactionReceived, crm.KindPurchase, crm.KindLoggedIn, crm.KindStageChanged}
+	crm.KindReactionReceived, crm.KindPurchase, crm.KindLoggedIn, crm.KindStageChanged, crm.KindNPSAnswered}
 
 // TestRebuildEqualsIncremental: on random event streams (random kinds, values and
 // times, in random order), the profile kept event by event equals the one rebuilt
@@ -52,8 +53,11 @@ func TestRebuildEqualsIncremental(t *testing.T) {
 		for i := 0; i < n; i++ {
 			k := kinds[rand.IntN(len(kinds))]
 			e := crm.Event{MemberID: m, Kind: k, OccurredAt: now.Add(-time.Duration(rand.IntN(400*24)) * time.Hour)}
-			if k == crm.KindPurchase {
+			switch k {
+			case crm.KindPurchase:
 				e.Value = float64(rand.IntN(50000)) / 100
+			case crm.KindNPSAnswered:
+				e.Value = float64(rand.IntN(11))
 			}
 			appendAt(t, g, e)
 		}
@@ -78,17 +82,48 @@ func TestRebuildEqualsIncremental(t *testing.T) {
 		if math.Abs(inc2.At(now, h)-b) > 1e-6*math.Max(1, b) {
 			t.Fatalf("after refresh: %.9f vs %.9f", inc2.At(now, h), b)
 		}
+		inc2.Engagement, inc2.EngagementAt = reb.Engagement, reb.EngagementAt // compared just above
+		if !sameIncremental(inc2, reb, now) {
+			t.Fatalf("after refresh: incremental %+v != rebuilt %+v", inc2, reb)
+		}
 	}
 }
 
 // sameIncremental reports whether two readings of the incremental fields agree (the
-// engagement scores compared at now).
+// engagement scores compared at now; the points of each kind, all-time figures kept
+// for the refresh, at the last event).
 func sameIncremental(inc, reb crm.Incremental, now time.Time) bool {
 	h := crm.DefaultParams.HalfLife
 	a, b := inc.At(now, h), reb.At(now, h)
 	return inc.EventCount == reb.EventCount && inc.Purchases == reb.Purchases &&
 		math.Abs(inc.PurchaseTotal-reb.PurchaseTotal) <= 0.001 && math.Abs(a-b) <= 1e-9*math.Max(1, b) &&
-		sameTime(inc.FirstEventAt, reb.FirstEventAt) && sameTime(inc.LastEventAt, reb.LastEventAt)
+		sameTime(inc.FirstEventAt, reb.FirstEventAt) && sameTime(inc.LastEventAt, reb.LastEventAt) &&
+		sameJSON(inc.KindCounts, reb.KindCounts, 0) && sameJSON(inc.KindPoints, reb.KindPoints, 1e-9) &&
+		sameTime(inc.NPSAt, reb.NPSAt) && (inc.NPS == nil) == (reb.NPS == nil) && (inc.NPS == nil || *inc.NPS == *reb.NPS)
+}
+
+// sameJSON reports whether two JSON objects of numbers have the same keys and values
+// equal within the relative tolerance tol (nothing at all reads as {}: no profile).
+func sameJSON(a, b []byte, tol float64) bool {
+	var x, y map[string]float64
+	for _, z := range []struct {
+		js []byte
+		m  *map[string]float64
+	}{{a, &x}, {b, &y}} {
+		if len(z.js) > 0 && json.Unmarshal(z.js, z.m) != nil {
+			return false
+		}
+	}
+	if len(x) != len(y) {
+		return false
+	}
+	for k, v := range x {
+		w, ok := y[k]
+		if !ok || math.Abs(v-w) > tol*math.Max(1, math.Abs(w)) {
+			return false
+		}
+	}
+	return true
 }
 
 func sameTime(a, b *time.Time) bool {

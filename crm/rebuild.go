@@ -2,6 +2,7 @@ package crm
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -19,13 +20,18 @@ type Incremental struct {
 	EngagementAt  *time.Time
 	Purchases     int
 	PurchaseTotal float64
+	KindPoints    json.RawMessage // {kind: engagement points decayed to LastEventAt}
+	KindCounts    json.RawMessage // {kind: events}
+	NPS           *int            // the latest NPS answer
+	NPSAt         *time.Time      `gorm:"column:nps_at"`
 }
 
 // Incremental reads the incrementally kept fields of a member's profile.
 func (s *Service) Incremental(ctx context.Context, member int64) (Incremental, error) {
 	var inc Incremental
 	err := db.Conn(ctx, s.db).Raw(
-		`SELECT event_count, first_event_at, last_event_at, engagement, engagement_at, purchases, purchase_total
+		`SELECT event_count, first_event_at, last_event_at, engagement, engagement_at, purchases, purchase_total,
+		        kind_points, kind_counts, nps, nps_at
 		   FROM crm_profiles WHERE member_id = ?`, member).Scan(&inc).Error
 	return inc, err
 }
@@ -36,16 +42,20 @@ func (s *Service) Incremental(ctx context.Context, member int64) (Incremental, e
 func (s *Service) RebuildIncremental(ctx context.Context, member int64) (Incremental, error) {
 	var inc Incremental
 	err := db.Conn(ctx, s.db).Raw(
-		`WITH e AS (SELECT * FROM crm_events WHERE member_id = @m AND kind <> @stage),
-		      ref AS (SELECT max(occurred_at) AS at FROM e)
+		`WITH e AS MATERIALIZED (SELECT *, weight * power(0.5, extract(epoch FROM max(occurred_at) OVER () - occurred_at) / @h) AS points
+		                           FROM crm_events WHERE member_id = @m AND kind <> @stage),
+		      k AS (SELECT kind, sum(points) AS points, count(*) AS n FROM e GROUP BY kind),
+		      nps AS (SELECT round(value) AS nps, occurred_at AS nps_at FROM e WHERE kind = @nps ORDER BY occurred_at DESC, value DESC LIMIT 1)
 		 SELECT count(*) AS event_count, min(occurred_at) AS first_event_at, max(occurred_at) AS last_event_at,
-		        coalesce(sum(weight * power(0.5, extract(epoch FROM (SELECT at FROM ref) - occurred_at) / @h)), 0) AS engagement,
-		        (SELECT at FROM ref) AS engagement_at,
+		        coalesce(sum(points), 0) AS engagement, max(occurred_at) AS engagement_at,
 		        count(*) FILTER (WHERE kind = @purchase) AS purchases,
-		        coalesce(sum(value) FILTER (WHERE kind = @purchase), 0) AS purchase_total
+		        coalesce(sum(value) FILTER (WHERE kind = @purchase), 0) AS purchase_total,
+		        (SELECT coalesce(jsonb_object_agg(kind, points), '{}') FROM k) AS kind_points,
+		        (SELECT coalesce(jsonb_object_agg(kind, n), '{}') FROM k) AS kind_counts,
+		        (SELECT nps FROM nps) AS nps, (SELECT nps_at FROM nps) AS nps_at
 		   FROM e`,
 		map[string]any{"m": member, "stage": string(KindStageChanged), "purchase": string(KindPurchase),
-			"h": s.params.HalfLife.Seconds()}).Scan(&inc).Error
+			"nps": string(KindNPSAnswered), "h": s.params.HalfLife.Seconds()}).Scan(&inc).Error
 	return inc, err
 }
 
@@ -86,9 +96,9 @@ func (s *Service) RefreshAll(ctx context.Context, progress func(done, total int6
 // refreshAll runs RefreshAll (or RebuildAll). gentle is for the scheduled refresh,
 // which shares the machine with the workers refreshing profiles as events arrive: one
 // batch at a time, each followed by a pause as long as it took, so it takes at most
-// half of what it could. Afterwards the profiles and their segment filter rows are
-// vacuumed: every row was rewritten, and segment counts are index-only scans of
-// crm_segment_filters that need its visibility map current (a
+// half of what it could, and then by yieldToLive. Afterwards the profiles and their
+// segment filter rows are vacuumed: every row was rewritten, and segment counts are
+// index-only scans of crm_segment_filters that need its visibility map current (a
 // lower autovacuum threshold on crm_profiles was tried and dropped: under 500 events/s
 // it vacuumed the table and all its indexes every half minute and slowed the live
 // refreshes tenfold).
@@ -122,6 +132,7 @@ func (s *Service) refreshAll(ctx context.Context, progress func(done, total int6
 					case <-time.After(time.Since(t0)):
 					case <-ctx.Done():
 					}
+					s.yieldToLive(ctx)
 				}
 				mu.Lock()
 				done += int64(len(ids))
@@ -162,6 +173,31 @@ func (s *Service) refreshAll(ctx context.Context, progress func(done, total int6
 		return err
 	}
 	return s.db.WithContext(ctx).Exec(`VACUUM (ANALYZE) crm_profiles, crm_segment_filters`).Error
+}
+
+// The scheduled refresh holds back while the live ones lag: while the oldest pending
+// crm.profile row has waited more than liveLag it waits, liveYieldMax at most per batch
+// (so it still finishes when the workers cannot keep up).
+const (
+	liveLag      = 250 * time.Millisecond
+	liveYieldMax = 5 * time.Second
+)
+
+// yieldToLive waits while the live refreshes lag behind their events (see liveLag).
+func (s *Service) yieldToLive(ctx context.Context) {
+	for deadline := time.Now().Add(liveYieldMax); time.Now().Before(deadline); {
+		var behind bool
+		if err := s.db.WithContext(ctx).Raw(`SELECT coalesce((SELECT created_at < now() - make_interval(secs => ?) FROM outbox
+		                                       WHERE topic = ? AND processed_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT 1), false)`,
+			liveLag.Seconds(), TopicProfile).Scan(&behind).Error; err != nil || !behind {
+			return
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // refreshBatch refreshes the members in one transaction; those another refresh or an

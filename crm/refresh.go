@@ -17,28 +17,33 @@ import (
 )
 
 // A refresh recomputes members' windowed figures, lifecycle stage, churn risk with its
-// factors, CLV, advocate flag, satisfaction and interests. It reads each member's
-// events once (one query for a whole batch of members), computes every figure in Go
-// (derive) and writes the batch back in one statement, so refreshing one member or a
-// thousand costs about the same number of statements.
+// factors, CLV, advocate flag, satisfaction and interests. The all-time figures it
+// needs are on the profile (kept by Append); the windowed ones (events of the last 90
+// days and the 90 before, accepted answers, CSAT and interests of the last year) are
+// aggregated by PostgreSQL over the last year's events for a whole batch of members in
+// one query, the rest is computed in Go (derive), and the batch is written back in
+// one statement, so refreshing one member or a thousand costs about the same number of
+// statements.
 
-// refreshEvent is one event as a refresh reads it.
+// refreshEvent is one event as a rebuild reads it.
 type refreshEvent struct {
 	MemberID   int64
 	Kind       Kind
-	SubjectID  int64
 	Weight     float64
 	Value      float64
 	OccurredAt time.Time
-	Tags       []byte  // detail->'tags': a JSON array, or NULL
-	Category   *string // detail->>'category'
 }
 
 // refreshInput is what derive needs about one member besides the profile.
 type refreshInput struct {
-	events   []refreshEvent
-	monetary float64  // purchases of the last 365 days
-	signals  []Factor // community signals that fired
+	events90d     int                // events of the last 90 days (stage changes are not activity)
+	eventsPrev90d int                // … of the 90 days before
+	accepted      int                // accepted answers of the last 365 days
+	csat          *float64           // share of answers rated helpful, last 365 days
+	tags          map[string]float64 // tags and categories of the last 365 days' events, decayed to now
+	monetary      float64            // purchases of the last 365 days
+	signals       []Factor           // community signals that fired
+	events        []refreshEvent     // a rebuild's: every event
 }
 
 // refreshed is the outcome of derive: the profile's refreshed columns.
@@ -54,7 +59,6 @@ type refreshed struct {
 	InterestWeights json.RawMessage `json:"interest_weights"`
 	Factors         json.RawMessage `json:"factors"`
 	CSAT            *float64        `json:"csat"`
-	NPS             *int            `json:"nps"`
 	Stage           Stage           `json:"stage"`
 	StageSince      time.Time       `json:"stage_since"`
 	// stage change, when there is one
@@ -67,81 +71,13 @@ type refreshed struct {
 // interval 'n days' in UTC, which is the same instant.
 func days(t time.Time, n int) time.Time { return t.Add(-time.Duration(n) * 24 * time.Hour) }
 
-// derive computes a member's refreshed figures at now from the profile and the events
-// (all of the member's events, any order).
+// derive computes a member's refreshed figures at now from the profile (its all-time
+// figures: counters, first and last event, engagement points per kind, latest NPS) and
+// the windowed figures of its last year's events.
 func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed {
-	d90, d180, d365 := days(now, 90), days(now, 180), days(now, 365)
-	var e90, prev90, accepted int
-	type kindPoints struct {
-		points float64
-		n      int
-	}
-	kinds := map[Kind]*kindPoints{}
-	tagWeights := map[string]float64{}
-	type rating struct {
-		at    time.Time
-		value float64
-	}
-	latestRating := map[int64]rating{}
-	var npsAt time.Time
-	var nps *int
-	for _, e := range in.events {
-		dec := math.Pow(0.5, math.Max(0, now.Sub(e.OccurredAt).Seconds())/params.HalfLife.Seconds())
-		if e.Kind != KindStageChanged && !e.OccurredAt.After(now) {
-			switch {
-			case e.OccurredAt.After(d90):
-				e90++
-			case e.OccurredAt.After(d180):
-				prev90++
-			}
-			if e.Kind == KindAnswerAccepted && e.OccurredAt.After(d365) {
-				accepted++
-			}
-		}
-		if e.Weight > 0 {
-			k := kinds[e.Kind]
-			if k == nil {
-				k = &kindPoints{}
-				kinds[e.Kind] = k
-			}
-			k.points += e.Weight * dec
-			k.n++
-		}
-		if e.OccurredAt.After(d365) {
-			if len(e.Tags) > 0 {
-				var tags []string
-				if json.Unmarshal(e.Tags, &tags) == nil {
-					for _, t := range tags {
-						tagWeights[t] += e.Weight * dec
-					}
-				}
-			}
-			if e.Category != nil {
-				tagWeights["category:"+*e.Category] += e.Weight * dec
-			}
-			if e.Kind == KindAnswerRated {
-				if r, ok := latestRating[e.SubjectID]; !ok || e.OccurredAt.After(r.at) {
-					latestRating[e.SubjectID] = rating{e.OccurredAt, e.Value}
-				}
-			}
-		}
-		if e.Kind == KindNPSAnswered && (nps == nil || e.OccurredAt.After(npsAt)) {
-			v := int(math.Round(e.Value))
-			nps, npsAt = &v, e.OccurredAt
-		}
-	}
+	e90, prev90 := in.events90d, in.eventsPrev90d
 	r := refreshed{MemberID: p.MemberID, Events90d: e90, EventsPrev90d: prev90, Monetary365d: in.monetary,
-		NPS: nps, Advocate: accepted >= params.AdvocateAnswers, Stage: p.Stage, StageSince: p.StageSince}
-	// satisfaction (CSAT: share of answers rated helpful, last year, the latest rating
-	// of each answer) and the latest NPS answer are kept apart from loyalty
-	if len(latestRating) > 0 {
-		sum := 0.0
-		for _, x := range latestRating {
-			sum += x.value
-		}
-		csat := 100 * sum / float64(len(latestRating))
-		r.CSAT = &csat
-	}
+		Advocate: in.accepted >= params.AdvocateAnswers, Stage: p.Stage, StageSince: p.StageSince, CSAT: in.csat}
 	act := Activity{Now: now, EventCount: p.EventCount, Events90d: e90, EventsPrev90: prev90}
 	if p.FirstEventAt != nil {
 		act.FirstEventAt = *p.FirstEventAt
@@ -156,10 +92,16 @@ func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed 
 		r.changed, r.from, r.stageWhy = true, p.Stage, stageWhy
 		r.Stage, r.StageSince = stage, now
 	}
-	// engagement split by event kind, largest first
-	engFactors := make([]Factor, 0, len(kinds))
-	for k, x := range kinds {
-		engFactors = append(engFactors, Factor{Key: "crm.kind." + string(k), Points: x.points, Value: float64(x.n)})
+	// engagement split by event kind, largest first: the all-time points the profile
+	// keeps decayed to the last event, decayed on to now
+	points, counts := p.kindTotals()
+	f := 1.0
+	if p.LastEventAt != nil {
+		f = math.Pow(0.5, math.Max(0, now.Sub(*p.LastEventAt).Seconds())/params.HalfLife.Seconds())
+	}
+	engFactors := make([]Factor, 0, len(counts))
+	for k, n := range counts {
+		engFactors = append(engFactors, Factor{Key: "crm.kind." + k, Points: points[k] * f, Value: float64(n)})
 	}
 	sort.Slice(engFactors, func(i, j int) bool {
 		a, b := engFactors[i], engFactors[j]
@@ -170,6 +112,7 @@ func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed 
 	}
 	// interests: the tags and categories of the last year's events, decayed like
 	// engagement; the top five
+	tagWeights := in.tags
 	tags := make([]string, 0, len(tagWeights))
 	for t := range tagWeights {
 		tags = append(tags, t)
@@ -191,55 +134,123 @@ func derive(p Profile, in refreshInput, now time.Time, params Params) refreshed 
 	return r
 }
 
-// loadInputs reads, for the profiles' members, their events, last year's purchases
-// and the community signals, in one query each; with rebuild, events before the
-// profile's first_event_at too.
-func (s *Service) loadInputs(ctx context.Context, conn *gorm.DB, ps []Profile, now time.Time, rebuild bool) (map[int64]*refreshInput, error) {
-	in := make(map[int64]*refreshInput, len(ps))
+// batchEvents is a query (and its arguments) of the events of the profiles ps at or
+// after from, for a refresh (trusting the profile's first_event_at) or a rebuild (not).
+// from is a constant of the statement, so the planner leaves out the partitions before
+// it: a refresh reads the 13 monthly partitions of the last year instead of every one
+// since the first member joined.
+func batchEvents(ps []Profile, from time.Time, rebuild bool) (string, []any) {
+	const cols = `e.member_id, e.kind, e.subject_id, e.weight, e.value, e.occurred_at, e.detail`
 	members := make([]int64, len(ps))
 	since := make([]string, len(ps))
 	for i, p := range ps {
-		in[p.MemberID] = &refreshInput{}
 		members[i] = p.MemberID
 		since[i] = "-infinity"
-		if p.FirstEventAt != nil && !rebuild { // a rebuild trusts nothing of the profile
+		if p.FirstEventAt != nil && !rebuild {
 			since[i] = p.FirstEventAt.Format(time.RFC3339Nano)
 		}
 	}
 	ids := pq.Int64Array(members)
-	const cols = `e.member_id, e.kind, e.subject_id, e.weight, CAST(e.value AS float8) AS value, e.occurred_at,
-	              e.detail->'tags' AS tags, e.detail->>'category' AS category`
-	var q *gorm.DB
 	if lo, hi := slices.Min(members), slices.Max(members); hi-lo < 2*int64(len(members)) {
 		// a dense run of members (RefreshAll): one range scan of crm_events_member per
-		// partition; members in the range but not asked for are dropped below
-		q = conn.Raw(`SELECT `+cols+` FROM crm_events e WHERE e.member_id BETWEEN ? AND ? AND e.member_id = ANY(?)`, lo, hi, ids)
-	} else {
-		// members scattered (the queue): per member, only the partitions from its first
-		// event on (run-time partition pruning); every event of a profile is at or after
-		// its first_event_at but stage changes, which weigh nothing and carry no tags
-		q = conn.Raw(`SELECT `+cols+` FROM unnest(CAST(? AS bigint[]), CAST(? AS timestamptz[])) AS m(id, since)
-		               CROSS JOIN LATERAL (SELECT * FROM crm_events WHERE member_id = m.id AND occurred_at >= m.since) e`,
-			ids, pq.StringArray(since))
+		// partition, restricted to the members asked for
+		return `SELECT ` + cols + ` FROM crm_events e WHERE e.member_id BETWEEN ? AND ? AND e.member_id = ANY(?) AND e.occurred_at > ?`,
+			[]any{lo, hi, ids, from}
 	}
-	rows, err := q.Rows()
-	if err != nil {
+	// members scattered (the queue): per member, only the partitions from its first
+	// event on too (run-time partition pruning); every event of a profile is at or
+	// after its first_event_at but stage changes, which weigh nothing and carry no tags
+	return `SELECT ` + cols + ` FROM unnest(CAST(? AS bigint[]), CAST(? AS timestamptz[])) AS m(id, since)
+	         CROSS JOIN LATERAL (SELECT * FROM crm_events WHERE member_id = m.id AND occurred_at >= m.since AND occurred_at > ?) e`,
+		[]any{ids, pq.StringArray(since), from}
+}
+
+// windowQuery is the statement (and its arguments) aggregating, per member of ps, the
+// windowed figures of a refresh at now from the last 365 days of events: events of
+// the last 90 days and of the 90 before (stage changes are not activity), accepted
+// answers, CSAT (the latest rating of each rated answer) and the tags and categories
+// with their weights decayed to now. One row per member with events in the year.
+func windowQuery(ps []Profile, now time.Time, params Params, rebuild bool) (string, []any) {
+	events, args := batchEvents(ps, days(now, 365), rebuild)
+	return `WITH e AS MATERIALIZED (` + events + `),
+	     a AS (SELECT member_id,
+	                  count(*) FILTER (WHERE kind <> ? AND occurred_at > ? AND occurred_at <= ?) AS events90d,
+	                  count(*) FILTER (WHERE kind <> ? AND occurred_at > ? AND occurred_at <= ?) AS events_prev90d,
+	                  count(*) FILTER (WHERE kind = ? AND occurred_at <= ?) AS accepted
+	             FROM e GROUP BY member_id),
+	     sat AS (SELECT member_id, 100 * avg(value) AS csat
+	               FROM (SELECT DISTINCT ON (member_id, subject_id) member_id, CAST(value AS float8) AS value FROM e
+	                      WHERE kind = ? ORDER BY member_id, subject_id, occurred_at DESC) l
+	              GROUP BY member_id),
+	     tags AS (SELECT member_id, jsonb_object_agg(tag, w) AS tags
+	                FROM (SELECT e.member_id, t.tag,
+	                             sum(e.weight * power(0.5, greatest(0, date_part('epoch', CAST(? AS timestamptz) - e.occurred_at)) / ?)) AS w
+	                        FROM e, LATERAL (SELECT jsonb_array_elements_text(coalesce(e.detail->'tags', '[]'))
+	                                         UNION ALL SELECT 'category:' || (e.detail->>'category') WHERE e.detail->>'category' IS NOT NULL) t(tag)
+	                       GROUP BY e.member_id, t.tag) x
+	               GROUP BY member_id)
+	SELECT a.member_id, a.events90d, a.events_prev90d, a.accepted, sat.csat, tags.tags
+	  FROM a LEFT JOIN sat USING (member_id) LEFT JOIN tags USING (member_id)`,
+		append(args, string(KindStageChanged), days(now, 90), now, string(KindStageChanged), days(now, 180), days(now, 90),
+			string(KindAnswerAccepted), now, string(KindAnswerRated), now, params.HalfLife.Seconds())
+}
+
+// loadInputs reads, for the profiles' members, the windowed figures of their last
+// year's events (windowQuery), last year's purchases and the community signals, in
+// one query each; with rebuild, every event too (for rebuildIncremental).
+func (s *Service) loadInputs(ctx context.Context, conn *gorm.DB, ps []Profile, now time.Time, rebuild bool) (map[int64]*refreshInput, error) {
+	in := make(map[int64]*refreshInput, len(ps))
+	members := make([]int64, len(ps))
+	for i, p := range ps {
+		in[p.MemberID] = &refreshInput{}
+		members[i] = p.MemberID
+	}
+	ids := pq.Int64Array(members)
+	q, args := windowQuery(ps, now, s.params, rebuild)
+	var windows []struct {
+		MemberID      int64
+		Events90d     int `gorm:"column:events90d"`
+		EventsPrev90d int `gorm:"column:events_prev90d"`
+		Accepted      int
+		CSAT          *float64 `gorm:"column:csat"`
+		Tags          []byte
+	}
+	if err := conn.Raw(q, args...).Scan(&windows).Error; err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var e refreshEvent
-		var kind string
-		if err := rows.Scan(&e.MemberID, &kind, &e.SubjectID, &e.Weight, &e.Value, &e.OccurredAt, &e.Tags, &e.Category); err != nil {
+	for _, w := range windows {
+		x := in[w.MemberID]
+		if x == nil {
+			continue
+		}
+		x.events90d, x.eventsPrev90d, x.accepted, x.csat = w.Events90d, w.EventsPrev90d, w.Accepted, w.CSAT
+		if len(w.Tags) > 0 {
+			if err := json.Unmarshal(w.Tags, &x.tags); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if rebuild {
+		q, args := batchEvents(ps, time.Time{}, true)
+		rows, err := conn.Raw(`SELECT e.member_id, e.kind, e.weight, CAST(e.value AS float8), e.occurred_at FROM (`+q+`) e`, args...).Rows()
+		if err != nil {
 			return nil, err
 		}
-		e.Kind = Kind(kind)
-		if x := in[e.MemberID]; x != nil {
-			x.events = append(x.events, e)
+		defer rows.Close()
+		for rows.Next() {
+			var e refreshEvent
+			var kind string
+			if err := rows.Scan(&e.MemberID, &kind, &e.Weight, &e.Value, &e.OccurredAt); err != nil {
+				return nil, err
+			}
+			e.Kind = Kind(kind)
+			if x := in[e.MemberID]; x != nil {
+				x.events = append(x.events, e)
+			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
 	var money []struct {
 		MemberID int64
@@ -399,7 +410,7 @@ func (s *Service) writeRefreshed(ctx context.Context, ps []Profile, in map[int64
 		if rebuild {
 			inc := rebuildIncremental(p.MemberID, in[p.MemberID].events, s.params.HalfLife)
 			incs = append(incs, inc)
-			p.EventCount, p.FirstEventAt, p.LastEventAt = inc.EventCount, inc.FirstEventAt, inc.LastEventAt
+			inc.apply(&p)
 		}
 		out[i] = derive(p, *in[p.MemberID], now, s.params)
 		if r := out[i]; r.changed {
@@ -419,9 +430,11 @@ func (s *Service) writeRefreshed(ctx context.Context, ps []Profile, in map[int64
 		}
 		if err := conn.Exec(
 			`UPDATE crm_profiles p SET event_count = x.event_count, first_event_at = x.first_event_at, last_event_at = x.last_event_at,
-			        engagement = x.engagement, engagement_at = x.engagement_at, purchases = x.purchases, purchase_total = x.purchase_total
+			        engagement = x.engagement, engagement_at = x.engagement_at, purchases = x.purchases, purchase_total = x.purchase_total,
+			        kind_points = x.kind_points, kind_counts = x.kind_counts, nps = x.nps, nps_at = x.nps_at
 			   FROM jsonb_to_recordset(CAST(? AS jsonb)) AS x(member_id bigint, event_count integer, first_event_at timestamptz,
-			        last_event_at timestamptz, engagement double precision, engagement_at timestamptz, purchases integer, purchase_total numeric)
+			        last_event_at timestamptz, engagement double precision, engagement_at timestamptz, purchases integer, purchase_total numeric,
+			        kind_points jsonb, kind_counts jsonb, nps smallint, nps_at timestamptz)
 			  WHERE p.member_id = x.member_id`, string(batch)).Error; err != nil {
 			return err
 		}
@@ -433,11 +446,11 @@ func (s *Service) writeRefreshed(ctx context.Context, ps []Profile, in map[int64
 	return conn.Exec(
 		`UPDATE crm_profiles p SET events_90d = x.events_90d, events_prev_90d = x.events_prev_90d, monetary_365d = x.monetary_365d,
 		        churn_risk = x.churn_risk, clv = x.clv, advocate = x.advocate, interests = x.interests,
-		        interest_weights = x.interest_weights, factors = x.factors, csat = x.csat, nps = x.nps,
+		        interest_weights = x.interest_weights, factors = x.factors, csat = x.csat,
 		        stage = x.stage, stage_since = x.stage_since, refreshed_at = ?, updated_at = ?
 		   FROM jsonb_to_recordset(CAST(? AS jsonb)) AS x(member_id bigint, events_90d integer, events_prev_90d integer,
 		        monetary_365d numeric, churn_risk smallint, clv numeric, advocate boolean, interests text[],
-		        interest_weights jsonb, factors jsonb, csat double precision, nps smallint, stage text, stage_since timestamptz)
+		        interest_weights jsonb, factors jsonb, csat double precision, stage text, stage_since timestamptz)
 		  WHERE p.member_id = x.member_id AND NOT p.erased`, now, now, string(batch)).Error
 }
 
@@ -457,26 +470,31 @@ func (s *Service) RefreshMember(ctx context.Context, member int64) error {
 
 // rebuilt is a member's incremental fields recomputed from their events.
 type rebuilt struct {
-	MemberID      int64      `json:"member_id"`
-	EventCount    int        `json:"event_count"`
-	FirstEventAt  *time.Time `json:"first_event_at"`
-	LastEventAt   *time.Time `json:"last_event_at"`
-	Engagement    float64    `json:"engagement"`
-	EngagementAt  *time.Time `json:"engagement_at"`
-	Purchases     int        `json:"purchases"`
-	PurchaseTotal float64    `json:"purchase_total"`
+	MemberID      int64              `json:"member_id"`
+	EventCount    int                `json:"event_count"`
+	FirstEventAt  *time.Time         `json:"first_event_at"`
+	LastEventAt   *time.Time         `json:"last_event_at"`
+	Engagement    float64            `json:"engagement"`
+	EngagementAt  *time.Time         `json:"engagement_at"`
+	Purchases     int                `json:"purchases"`
+	PurchaseTotal float64            `json:"purchase_total"`
+	KindPoints    map[string]float64 `json:"kind_points"`
+	KindCounts    map[string]int     `json:"kind_counts"`
+	NPS           *int               `json:"nps"`
+	NPSAt         *time.Time         `json:"nps_at"`
 }
 
 // rebuildIncremental computes, from all of a member's events, the fields Append keeps
 // event by event (as RebuildIncremental does in SQL): stage changes are not activity,
-// and the engagement score is decayed to the last event.
+// and the engagement score and the points of each kind are decayed to the last event.
 func rebuildIncremental(member int64, events []refreshEvent, halfLife time.Duration) rebuilt {
-	r := rebuilt{MemberID: member}
+	r := rebuilt{MemberID: member, KindPoints: map[string]float64{}, KindCounts: map[string]int{}}
 	for _, e := range events {
 		if e.Kind == KindStageChanged {
 			continue
 		}
 		r.EventCount++
+		r.KindCounts[string(e.Kind)]++
 		if r.FirstEventAt == nil || e.OccurredAt.Before(*r.FirstEventAt) {
 			r.FirstEventAt = &e.OccurredAt
 		}
@@ -487,14 +505,28 @@ func rebuildIncremental(member int64, events []refreshEvent, halfLife time.Durat
 			r.Purchases++
 			r.PurchaseTotal += e.Value
 		}
+		if v := int(math.Round(e.Value)); e.Kind == KindNPSAnswered &&
+			(r.NPSAt == nil || e.OccurredAt.After(*r.NPSAt) || e.OccurredAt.Equal(*r.NPSAt) && v > *r.NPS) {
+			r.NPS, r.NPSAt = &v, &e.OccurredAt
+		}
 	}
 	if r.LastEventAt != nil {
 		for _, e := range events {
 			if e.Kind != KindStageChanged {
-				r.Engagement += e.Weight * decay(r.LastEventAt.Sub(e.OccurredAt), halfLife)
+				x := e.Weight * decay(r.LastEventAt.Sub(e.OccurredAt), halfLife)
+				r.Engagement += x
+				r.KindPoints[string(e.Kind)] += x
 			}
 		}
 		r.EngagementAt = r.LastEventAt
 	}
 	return r
+}
+
+// apply puts the rebuilt fields on the profile p (as derive reads them).
+func (r rebuilt) apply(p *Profile) {
+	p.EventCount, p.FirstEventAt, p.LastEventAt = r.EventCount, r.FirstEventAt, r.LastEventAt
+	p.KindPoints, _ = json.Marshal(r.KindPoints)
+	p.KindCounts, _ = json.Marshal(r.KindCounts)
+	p.NPS, p.NPSAt = r.NPS, r.NPSAt
 }

@@ -112,19 +112,17 @@ start() { # start NAME LOG CMD...
 	names+=("$name")
 }
 
-# (a relative --dir counts only for processes started in this checkout: other worktrees
-# run the same benchmark on their own data)
-stale_here() {
-	local pid args
-	while read -r pid args; do
-		case $args in
-		*"$PWD/$data/"*) echo "$pid $args" ;;
-		*) [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$PWD" ] && echo "$pid $args" ;;
-		esac
-	done < <(pgrep -af -- "$PWD/$data/|--dir $data/services")
-	return 0
-}
-stale=$(stale_here)
+# processes using this data folder: named by its path, or by a relative path from a
+# working directory where it is the same folder (other worktrees have their own copies)
+stale=""
+real_data=$(realpath -m "$data")
+for p in $(pgrep -f -- "$PWD/$data/|--dir $data/services" || true); do
+	cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
+	args=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
+	if [[ $args == *"$PWD/$data/"* ]] || [ "$(realpath -m "$cwd/$data")" = "$real_data" ]; then
+		stale+="$p $args"$'\n'
+	fi
+done
 if [ -n "$stale" ]; then
 	die "processes of an earlier run still use $data; stop them first:
 $stale"
@@ -252,7 +250,7 @@ for step in $STEPS; do
 		for spec in $LOADS; do
 			IFS=: read -r w pick <<<"$spec"
 			name="load-$w-$pick"
-			label_of[$name]="$w workers of \`hearth bench-crm workers\`, members drawn $([ "$pick" = uniform ] && echo uniformly || echo "by their activity of the last 90 days")"
+			label_of[$name]="$w workers per lane of \`hearth bench-crm workers\`, members drawn $([ "$pick" = uniform ] && echo uniformly || echo "by their activity of the last 90 days")"
 			discard_backlog "$name"
 			start "workers-$name" "$data/workers-$name.log" env HEARTH_WORKERS="$w" "$bin" bench-crm workers
 			wpid=${pids[-1]}
@@ -264,7 +262,7 @@ for step in $STEPS; do
 	load-worker)
 		IFS=: read -r w pick <<<"${LOADS%% *}"
 		name=load-worker
-		label_of[$name]="$w workers of the real \`hearth worker\` (its start-up RefreshAll running meanwhile), members drawn by their activity of the last 90 days"
+		label_of[$name]="$w workers per lane of the real \`hearth worker\` (its start-up RefreshAll running meanwhile), members drawn by their activity of the last 90 days"
 		discard_backlog "$name"
 		start hearth-worker "$data/hearth-worker.log" env HEARTH_WORKERS="$w" "$bin" worker
 		wpid=${pids[-1]}

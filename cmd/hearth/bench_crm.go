@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -18,14 +19,14 @@ import (
 	"github.com/hearth-community/hearth/crm"
 	"github.com/hearth-community/hearth/internal/app"
 	"github.com/hearth-community/hearth/internal/db"
-	"github.com/hearth-community/hearth/internal/outbox"
 	"github.com/hearth-community/hearth/internal/scale"
 )
 
 const benchCRMUsage = `hearth bench-crm: the CRM benchmark's steps (scripts/bench-crm.sh runs them in order)
 
   generate [--scale N]     N × (1,000,000 members with profiles, 20,000,000 events) into a fresh database
-  workers                  outbox workers only ($HEARTH_WORKERS of them), without the scheduled refresh
+  workers [--cpuprofile F] outbox workers only ($HEARTH_WORKERS per lane, as hearth worker), without the scheduled
+                           refresh; F: their CPU profile (go tool pprof), written when they stop
   load [--rate R] [--duration D] [--senders S] [--poll P] [--drain D] [--check N] [--pick activity|uniform]
                            append events through crm.Append at R/s; measure commit → refreshed profile
   segment [--tag T] [--runs N] [--pause D]
@@ -57,8 +58,9 @@ func runBenchCRM(ctx context.Context, args []string, getenv func(string) string,
 	pause := fs.Duration("pause", 0, "pause between two segment counts")
 	sample := fs.Int("sample", 2000, "members to rebuild")
 	pick := fs.String("pick", "activity", "who acts: activity (in proportion to their events of the last 90 days) or uniform")
+	cpuProfile := fs.String("cpuprofile", "", "workers: write their CPU profile to this file")
 	mine, rest := splitFlags(args, "scale", "rate", "duration", "senders", "poll", "drain", "check", "tag", "runs", "pause", "sample",
-		"pick")
+		"pick", "cpuprofile")
 	if err := fs.Parse(mine); err != nil {
 		return err
 	}
@@ -71,7 +73,7 @@ func runBenchCRM(ctx context.Context, args []string, getenv func(string) string,
 	case "generate":
 		return benchCRMGenerate(ctx, e, *n, stdout)
 	case "workers":
-		return benchCRMWorkers(ctx, e, stdout)
+		return benchCRMWorkers(ctx, e, *cpuProfile, stdout)
 	case "load":
 		if *pick != "activity" && *pick != "uniform" {
 			return fmt.Errorf("--pick: %q is not activity or uniform", *pick)
@@ -111,25 +113,34 @@ func benchCRMGenerate(ctx context.Context, e *env, n float64, stdout io.Writer) 
 	return nil
 }
 
-// benchCRMWorkers runs what `hearth worker` runs for the outbox (the same handlers,
-// $HEARTH_WORKERS workers) but not its scheduled refresh, which starts with a full
+// benchCRMWorkers runs what `hearth worker` runs for the outbox (the same handlers in
+// the same lanes, $HEARTH_WORKERS workers per lane) but not its scheduled refresh, which starts with a full
 // RefreshAll: the latency measured is the steady state between scheduled refreshes.
-func benchCRMWorkers(ctx context.Context, e *env, stdout io.Writer) error {
+func benchCRMWorkers(ctx context.Context, e *env, cpuProfile string, stdout io.Writer) error {
 	if err := e.requireMigrated(ctx); err != nil {
 		return err
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	a, err := app.Build(app.Deps{Config: e.cfg, DB: e.db, Search: e.search, Logger: e.log})
 	if err != nil {
 		return err
 	}
-	hs := handlers(e, a)
 	n := max(e.cfg.Workers, 1)
 	var wg sync.WaitGroup
-	for range n {
-		w := outbox.NewWorker(e.db, e.dbURL, hs, outbox.Options{Logger: e.log})
+	for _, w := range outboxWorkers(e, handlers(e, a), a.SearchIndexer.HandleBatch, n, nil) {
 		wg.Go(func() { _ = w.Run(ctx) })
 	}
-	fmt.Fprintf(stdout, "bench-crm workers: %d outbox workers, no scheduled refresh\n", n)
+	fmt.Fprintf(stdout, "bench-crm workers: %d outbox workers per lane, no scheduled refresh\n", n)
 	wg.Wait()
 	return nil
 }

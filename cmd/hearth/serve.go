@@ -124,24 +124,30 @@ func handlers(e *env, a *app.App) map[string]outbox.Handler {
 // flags are recomputed (and monthly event partitions created ahead).
 const crmRefreshEvery = 6 * time.Hour
 
-// outboxWorkers are two lanes of n workers each: one for search rows, one for every
-// other topic of hs. A worker claims a batch of rows and handles them in order, so in a
-// shared lane a slow handler (a CRM refresh of a busy member) or a backlog of another
-// topic held back the search rows behind it, and members waited to find what they
-// wrote. The search lane's workers handle each claimed batch together (one transaction
-// and one Meilisearch task per claim, search.Indexer.HandleBatch) when together is set.
-// reg receives the outbox metrics, which the workers share (nil: none).
+// outboxWorkers are three lanes of n workers each: one for search rows, one for CRM
+// profile refreshes, one for every other topic of hs. A worker claims a batch of rows
+// and handles them in order, so in a shared lane a slow handler (a CRM refresh of a
+// busy member) or a backlog of another topic held back the search rows behind it, and
+// members waited to find what they wrote; likewise a backlog of webhook deliveries
+// (slow endpoints, retries) would hold back the refreshes that keep profiles within a
+// second of their events. The search lane's workers handle each claimed batch together
+// (one transaction and one Meilisearch task per claim, search.Indexer.HandleBatch)
+// when together is set. reg receives the outbox metrics, which the workers share (nil:
+// none).
 func outboxWorkers(e *env, hs map[string]outbox.Handler, together outbox.BatchHandler, n int, reg prometheusRegisterer) []*outbox.Worker {
-	search, rest := map[string]outbox.Handler{}, map[string]outbox.Handler{}
+	search, profiles, rest := map[string]outbox.Handler{}, map[string]outbox.Handler{}, map[string]outbox.Handler{}
 	for topic, h := range hs {
-		if strings.HasPrefix(topic, "search.") {
+		switch {
+		case strings.HasPrefix(topic, "search."):
 			search[topic] = h
-		} else {
+		case topic == crm.TopicProfile:
+			profiles[topic] = h
+		default:
 			rest[topic] = h
 		}
 	}
 	var ws []*outbox.Worker
-	for li, lane := range []map[string]outbox.Handler{search, rest} {
+	for li, lane := range []map[string]outbox.Handler{search, profiles, rest} {
 		opt := outbox.Options{Logger: e.log, Registerer: reg}
 		if li == 0 {
 			opt.Together = together

@@ -97,8 +97,8 @@ SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM pur)`)
 }
 
 // crmProfilesSQL inserts the profiles of members @lo … @hi from their events: the
-// incremental fields as Append keeps them (engagement decayed to the last event, as
-// RebuildIncremental computes it) and the refreshed ones as RefreshMember computes
+// incremental fields as Append keeps them (engagement and the points of each kind
+// decayed to the last event, as RebuildIncremental computes them) and the refreshed ones as RefreshMember computes
 // them (windowed counts, stage, churn risk, CLV, advocate, CSAT, NPS, interests and
 // every factor), with the community's churn signals at zero (no forum rows). Rounding
 // follows Go's math.Round (half away from zero) in float8, like RefreshMember; a test
@@ -130,6 +130,12 @@ WITH e AS MATERIALIZED (
       FROM (SELECT e.member_id, e.kind, sum(e.weight * DECAY_NOW) AS points, count(*) AS n
               FROM e WHERE e.weight > 0 GROUP BY e.member_id, e.kind) x
      GROUP BY x.member_id
+), tot AS (
+    SELECT x.member_id, jsonb_object_agg(x.kind, x.points) AS points, jsonb_object_agg(x.kind, x.n) AS counts
+      FROM (SELECT e.member_id, e.kind, count(*) AS n,
+                   sum(e.weight * power(0.5, extract(epoch FROM a.last_at - e.occurred_at) / @h)) AS points
+              FROM e JOIN a USING (member_id) GROUP BY e.member_id, e.kind) x
+     GROUP BY x.member_id
 ), sat AS (
     SELECT l.member_id, (100 * avg(l.value))::float8 AS csat
       FROM (SELECT DISTINCT ON (member_id, subject_id) member_id, value FROM e
@@ -137,7 +143,8 @@ WITH e AS MATERIALIZED (
              ORDER BY member_id, subject_id, occurred_at DESC) l
      GROUP BY l.member_id
 ), nps AS (
-    SELECT DISTINCT ON (member_id) member_id, value::int AS nps FROM e WHERE kind = @nps ORDER BY member_id, occurred_at DESC
+    SELECT DISTINCT ON (member_id) member_id, value::int AS nps, occurred_at AS nps_at FROM e WHERE kind = @nps
+     ORDER BY member_id, occurred_at DESC, value DESC
 ), tagw AS (
     SELECT e.member_id, x.tag, sum(e.weight * DECAY_NOW) AS w,
            row_number() OVER (PARTITION BY e.member_id ORDER BY sum(e.weight * DECAY_NOW) DESC, x.tag COLLATE "C") AS rn
@@ -182,7 +189,7 @@ WITH e AS MATERIALIZED (
 INSERT INTO crm_profiles (member_id, event_count, first_event_at, last_event_at, engagement, engagement_at,
                           purchases, purchase_total, last_purchase_at, events_90d, events_prev_90d, monetary_365d,
                           clv, churn_risk, stage, stage_since, advocate, csat, nps, interests, interest_weights, factors,
-                          consent_email, consent_inapp, refreshed_at, updated_at)
+                          consent_email, consent_inapp, refreshed_at, updated_at, kind_points, kind_counts, nps_at)
 SELECT a.member_id, a.event_count, a.first_at, a.last_at, eng.engagement, a.last_at,
        a.purchases, a.purchase_total, a.last_purchase_at, a.e90, a.p90, a.m365,
        a.clv, a.churn, a.stage, now(), a.acc >= @advocate, sat.csat, nps.nps,
@@ -196,9 +203,10 @@ SELECT a.member_id, a.event_count, a.first_at, a.last_at, eng.engagement, a.last
            'clv', jsonb_build_array(jsonb_build_object('key', 'crm.factor.revenue', 'points', 0, 'value', a.m365),
                                     jsonb_build_object('key', 'crm.factor.retention', 'points', 0, 'value', floor(100 * a.retention + 0.5))),
            'stage', a.why),
-       C_EMAIL % 100 < 45, C_INAPP % 100 < 92, now(), now()
+       C_EMAIL % 100 < 45, C_INAPP % 100 < 92, now(), now(), tot.points, tot.counts, nps.nps_at
   FROM v a
   JOIN eng USING (member_id)
+  JOIN tot USING (member_id)
   LEFT JOIN kinds USING (member_id)
   LEFT JOIN sat USING (member_id)
   LEFT JOIN nps USING (member_id)

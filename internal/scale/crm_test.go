@@ -142,7 +142,9 @@ func TestGenerateCRMProfilesEqualRefreshed(t *testing.T) {
 		}
 		a, b := inc.At(now, h), reb.At(now, h)
 		if inc.EventCount != reb.EventCount || inc.Purchases != reb.Purchases || math.Abs(inc.PurchaseTotal-reb.PurchaseTotal) > 0.001 ||
-			math.Abs(a-b) > 1e-9*math.Max(1, b) || !inc.FirstEventAt.Equal(*reb.FirstEventAt) || !inc.LastEventAt.Equal(*reb.LastEventAt) {
+			math.Abs(a-b) > 1e-9*math.Max(1, b) || !inc.FirstEventAt.Equal(*reb.FirstEventAt) || !inc.LastEventAt.Equal(*reb.LastEventAt) ||
+			!sameNumbers(inc.KindCounts, reb.KindCounts, 0) || !sameNumbers(inc.KindPoints, reb.KindPoints, 1e-9) ||
+			derefInt(inc.NPS) != derefInt(reb.NPS) || fmt.Sprint(inc.NPSAt) != fmt.Sprint(reb.NPSAt) {
 			t.Fatalf("member %d: generated %+v (eng %.9f) != rebuilt %+v (eng %.9f)", p.MemberID, inc, a, reb, b)
 		}
 	}
@@ -229,6 +231,21 @@ func profileDiffs(x, y crm.Profile, now time.Time, h time.Duration) []string {
 		}
 	}
 	return out
+}
+
+// sameNumbers reports whether two JSON objects of numbers have the same keys and values
+// equal within the relative tolerance tol.
+func sameNumbers(a, b []byte, tol float64) bool {
+	var x, y map[string]float64
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil || len(x) != len(y) {
+		return false
+	}
+	for k, v := range x {
+		if w, ok := y[k]; !ok || math.Abs(v-w) > tol*math.Max(1, math.Abs(w)) {
+			return false
+		}
+	}
+	return true
 }
 
 func deref(p *float64) any {

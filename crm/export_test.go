@@ -1,0 +1,7 @@
+package crm
+
+// For the plan test of package crm_test.
+var (
+	WindowQuery = windowQuery
+	BatchEvents = batchEvents
+)
